@@ -1,0 +1,85 @@
+"""The error catalogue of the text pipeline.
+
+Every error vicx raises on purpose is a :class:`VicxError` with a stable ``code``. The CLI and
+the API translate these once, at their boundary, into exit codes and HTTP envelopes; library
+code never prints or exits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VicxError(Exception):
+    """Base class: ``code`` is stable and machine-readable, the message is for people."""
+
+    code = "E000_internal"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class InputError(VicxError):
+    """The caller's input cannot be used as given."""
+
+    code = "E100_bad_input"
+
+
+class UnsupportedFormatError(InputError):
+    code = "E101_unsupported_format"
+
+
+class EncodingError(InputError):
+    code = "E102_unreadable_encoding"
+
+
+class MissingColumnError(InputError):
+    code = "E103_missing_column"
+
+
+class EmptyInputError(InputError):
+    code = "E104_empty_input"
+
+
+class MalformedFileError(InputError):
+    code = "E105_malformed_file"
+
+
+class ModelError(VicxError):
+    """A model bundle is missing, corrupted or incompatible."""
+
+    code = "E200_model"
+
+
+class ModelNotFoundError(ModelError):
+    code = "E201_model_not_found"
+
+
+class ModelCorruptedError(ModelError):
+    code = "E202_model_corrupted"
+
+
+class ModelIncompatibleError(ModelError):
+    code = "E203_model_incompatible"
+
+
+class DataError(VicxError):
+    """Training or evaluation data (corpora, gold sets) is missing or malformed."""
+
+    code = "E300_data"
+
+
+class CorpusNotFoundError(DataError):
+    code = "E301_corpus_not_found"
+
+
+class GoldSetError(DataError):
+    code = "E302_gold_set_invalid"
+
+
+RETRAIN_HINT = "Rebuild it with `vicx train sentiment` (see README, 'Training and evaluation')."
