@@ -1,0 +1,1 @@
+"""vicx interfaces: the command line, and (later) the HTTP service and dashboard."""

@@ -1,0 +1,172 @@
+"""The Analyzer facade: the one entry point the CLI, the API, batch jobs and Dask all call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from nlp.bundle import Bundle, load_bundle
+from nlp.errors import RETRAIN_HINT, MissingColumnError, ModelIncompatibleError
+from nlp.heads import TopicPrediction
+from nlp.normalize import Normalizer
+from nlp.paths import models_dir
+from nlp.result import FLAG_EMPTY_TEXT, FLAG_NOT_TEXT, RESULT_FIELDS, SENTIMENTS, Result
+
+logger = logging.getLogger(__name__)
+
+FEATURES: Final = "features"
+SENTIMENT: Final = "sentiment"
+TOPICS: Final = "topics"
+DETRACTOR: Final = "detractor"
+#: Heads an installation may lack; the Result keeps their fields empty until they are installed.
+OPTIONAL_HEADS: Final = (TOPICS, DETRACTOR)
+BATCH_SIZE: Final = 2048
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Analyzer:
+    """Load once, then analyse many comments.
+
+    >>> analyzer = Analyzer.load()
+    >>> analyzer.analyze(["Nhân viên nhiệt tình, giao hàng nhanh"])[0].sentiment
+    'positive'
+    """
+
+    def __init__(
+        self,
+        features: Bundle,
+        sentiment: Bundle,
+        *,
+        topics: Bundle | None = None,
+        detractor: Bundle | None = None,
+        normalizer: Normalizer | None = None,
+    ) -> None:
+        features_sha = features.manifest.get("files", {}).get("model.joblib")
+        for head in (sentiment, topics, detractor):
+            if head is not None and head.manifest.get("features_sha256") != features_sha:
+                raise ModelIncompatibleError(
+                    f"The {head.name} bundle was trained on another features bundle than the one "
+                    f"in {features.path}. {RETRAIN_HINT}",
+                    head=head.name,
+                    expected=head.manifest.get("features_sha256"),
+                    actual=features_sha,
+                )
+        self.features = features
+        self.sentiment = sentiment
+        self.topics = topics
+        self.detractor = detractor
+        self.normalizer = normalizer or Normalizer()
+        bundles = [b for b in (features, sentiment, topics, detractor) if b is not None]
+        self.model_version = {bundle.name: bundle.version for bundle in bundles}
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None) -> Analyzer:
+        """Load the bundles from ``model_dir`` (default: shipped models or ``VICX_MODEL_DIR``)."""
+        root = model_dir or models_dir()
+        features = load_bundle(root / FEATURES, retrain_hint=RETRAIN_HINT)
+        sentiment = load_bundle(root / SENTIMENT, retrain_hint=RETRAIN_HINT)
+        # An absent optional head is fine; a present but broken one fails loudly in load_bundle.
+        optional = {
+            name: load_bundle(root / name, retrain_hint=RETRAIN_HINT)
+            for name in OPTIONAL_HEADS
+            if (root / name).exists()
+        }
+        logger.info("loaded %s from %s", ", ".join([FEATURES, SENTIMENT, *optional]), root)
+        return cls(
+            features, sentiment, topics=optional.get(TOPICS), detractor=optional.get(DETRACTOR)
+        )
+
+    def featurize(self, normalised: Sequence[str]) -> sp.csr_matrix:
+        """Rows of the shared feature space for already-normalised texts."""
+        matrix: sp.csr_matrix = self.features.model.transform(normalised)
+        return matrix
+
+    def sentiment_probabilities(self, normalised: Sequence[str]) -> np.ndarray:
+        """Probabilities in ``SENTIMENTS`` order for already-normalised texts."""
+        probabilities: np.ndarray = self.sentiment.model.predict_proba(self.featurize(normalised))
+        return probabilities
+
+    def _analyze_texts(self, texts: Sequence[str]) -> list[Result]:
+        normalised = self.normalizer.normalize_many(texts)
+        results = [Result.empty(FLAG_EMPTY_TEXT, self.model_version) for _ in texts]
+        analysable = [i for i, text in enumerate(normalised) if text]
+        if not analysable:
+            return results
+        kept = [normalised[i] for i in analysable]
+        matrix = self.featurize(kept)
+        probabilities = self.sentiment.model.predict_proba(matrix)
+        topics: list[TopicPrediction] | None = None
+        if self.topics is not None:
+            topics = self.topics.model.predict(kept, matrix, self.featurize)
+        detractor = None
+        if self.detractor is not None:
+            detractor = self.detractor.model.predict_proba(matrix, probabilities, topics)
+        labels = np.argmax(probabilities, axis=1)
+        for row, i in enumerate(analysable):
+            result = Result(
+                sentiment=SENTIMENTS[labels[row]],
+                sentiment_scores={
+                    name: round(float(p), 4)
+                    for name, p in zip(SENTIMENTS, probabilities[row], strict=True)
+                },
+                model_version=dict(self.model_version),
+            )
+            if topics is not None:
+                prediction = topics[row]
+                result.topics = prediction.topics
+                result.topic_scores = prediction.topic_scores
+                result.topic_sentiments = prediction.topic_sentiments
+                result.evidence = prediction.evidence
+            if detractor is not None and self.detractor is not None:
+                result.detractor_probability = round(float(detractor[row]), 4)
+                if topics is not None:
+                    result.detractor_drivers = self.detractor.model.drivers(topics[row])
+            results[i] = result
+        return results
+
+    def analyze(self, texts: Sequence[object]) -> list[Result]:
+        """Analyse comments in input order; empty or non-text items get a flagged neutral result."""
+        results: list[Result] = []
+        for batch in _chunks(texts, BATCH_SIZE):
+            strings = [text if isinstance(text, str) else "" for text in batch]
+            batch_results = self._analyze_texts(strings)
+            for item, result in zip(batch, batch_results, strict=True):
+                if not isinstance(item, str) and not _is_missing(item):
+                    result.flags = [FLAG_NOT_TEXT]
+            results.extend(batch_results)
+        return results
+
+    def analyze_frame(self, frame: pd.DataFrame, text_column: str) -> pd.DataFrame:
+        """Return ``frame`` with one column per Result field appended (nested values kept)."""
+        if text_column not in frame.columns:
+            raise MissingColumnError(
+                f"Column {text_column!r} not found; "
+                f"available: {', '.join(map(str, frame.columns))}",
+                column=text_column,
+                available=[str(c) for c in frame.columns],
+            )
+        results = self.analyze(frame[text_column].tolist())
+        fields = pd.DataFrame(
+            [r.to_dict() for r in results], index=frame.index, columns=list(RESULT_FIELDS)
+        )
+        # An input column named like a result field keeps its data under an ``input_`` prefix
+        # rather than being shadowed by (or shadowing) vicx's output.
+        renamed = {c: f"input_{c}" for c in frame.columns if c in RESULT_FIELDS}
+        return pd.concat([frame.rename(columns=renamed), fields], axis=1)
+
+
+def _is_missing(value: object) -> bool:
+    """None and NaN are 'no answer', not a wrong type."""
+    if value is None:
+        return True
+    return isinstance(value, float) and value != value

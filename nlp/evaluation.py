@@ -1,0 +1,118 @@
+"""Evaluation of the sentiment head on every official test split and on the team's gold set.
+
+Every number in the README and the model cards comes from here (``vicx evaluate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+from nlp.corpora import corpus_splits, load_corpus
+from nlp.labelled import LabelledComment, load_gold
+from nlp.normalize import normalize
+from nlp.result import SENTIMENTS
+from nlp.training.sentiment_data import SENTIMENT_CORPORA, record_sentiment
+
+#: Maps already-normalised texts to class probabilities in SENTIMENTS order.
+ProbabilityFn = Callable[[Sequence[str]], np.ndarray]
+
+#: Gold rows typed without diacritics or in teencode: the target is to stay within 0.05 of the rest.
+INFORMAL_STYLES: Final = frozenset({"no_diacritics", "teencode_emoji"})
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentMetrics:
+    benchmark: str
+    n: int
+    accuracy: float
+    macro_f1: float
+    f1: dict[str, float]
+    labels: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def score(benchmark: str, truth: Sequence[str], predicted: Sequence[str]) -> SentimentMetrics:
+    """Accuracy, macro-F1 over the classes present in ``truth``, and per-class F1."""
+    labels = tuple(label for label in SENTIMENTS if label in set(truth))
+    per_class = f1_score(truth, predicted, labels=list(labels), average=None, zero_division=0)
+    return SentimentMetrics(
+        benchmark=benchmark,
+        n=len(truth),
+        accuracy=round(float(accuracy_score(truth, predicted)), 4),
+        macro_f1=round(float(np.mean(per_class)), 4),
+        f1={label: round(float(v), 4) for label, v in zip(labels, per_class, strict=True)},
+        labels=labels,
+    )
+
+
+def _predict(probabilities: ProbabilityFn, texts: Sequence[str]) -> list[str]:
+    return [SENTIMENTS[i] for i in np.argmax(probabilities(texts), axis=1)]
+
+
+def corpus_benchmark(name: str, split: str, probabilities: ProbabilityFn) -> SentimentMetrics:
+    pairs = [(r.text, record_sentiment(r)) for r in load_corpus(name, split)]
+    kept = [(text, label) for text, label in pairs if label is not None and text]
+    texts, truth = [t for t, _ in kept], [label for _, label in kept]
+    return score(f"{name}:{split}", truth, _predict(probabilities, texts))
+
+
+def gold_benchmarks(
+    probabilities: ProbabilityFn, split: str, comments: Sequence[LabelledComment] | None = None
+) -> list[SentimentMetrics]:
+    """The gold split overall, then its standard rows and its unaccented/teencode rows apart."""
+    rows = list(comments) if comments is not None else load_gold(split)
+    predicted = _predict(probabilities, [normalize(c.text) for c in rows])
+    truth = [c.sentiment for c in rows]
+    informal = [c.style in INFORMAL_STYLES for c in rows]
+    groups = {
+        f"gold:{split}": [True] * len(rows),
+        f"gold:{split}:standard": [not x for x in informal],
+        f"gold:{split}:informal": informal,
+    }
+    metrics = []
+    for name, mask in groups.items():
+        t = [v for v, keep in zip(truth, mask, strict=True) if keep]
+        p = [v for v, keep in zip(predicted, mask, strict=True) if keep]
+        if t:
+            metrics.append(score(name, t, p))
+    return metrics
+
+
+def official_split(name: str, split: str) -> str | None:
+    """The corpus split playing the role of ``split`` ("test" or "dev"), if the corpus has one."""
+    return split if split in corpus_splits(name) else None
+
+
+def evaluate_sentiment(
+    probabilities: ProbabilityFn, *, corpora: Sequence[str] = SENTIMENT_CORPORA, split: str = "test"
+) -> list[SentimentMetrics]:
+    """Gold ``split`` plus each corpus's official test split (or dev, for tuning)."""
+    metrics = gold_benchmarks(probabilities, split)
+    for name in corpora:
+        corpus_split = official_split(name, split)
+        if corpus_split is not None:
+            metrics.append(corpus_benchmark(name, corpus_split, probabilities))
+    return metrics
+
+
+def markdown_table(metrics: Sequence[SentimentMetrics]) -> str:
+    lines = [
+        "| benchmark | n | accuracy | macro-F1 | F1 negative | F1 neutral | F1 positive |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in metrics:
+        cells = [m.f1.get(label) for label in ("negative", "neutral", "positive")]
+        shown = ["-" if c is None else f"{c:.3f}" for c in cells]
+        lines.append(
+            f"| {m.benchmark} | {m.n} | {m.accuracy:.3f} | {m.macro_f1:.3f} | "
+            + " | ".join(shown)
+            + " |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Shared sparse text features: hashed word n-grams plus hashed character n-grams, TF-IDF weighted.
+
+Hashing keeps the featuriser free of a vocabulary, so the bundle stays small and every head that
+shares it sees identical columns; the only learned state is the IDF vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Self
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize as l2_normalize
+
+from nlp.tokenize import TokenizerName, segment
+
+
+def _whitespace_tokens(text: str) -> list[str]:
+    return text.split()
+
+
+class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Turn normalised texts into one sparse matrix shared by every head.
+
+    Parameters are stored as given (scikit-learn contract); learned state ends in ``_``.
+
+    >>> featurizer = TextFeaturizer().fit(["phục vụ chậm", "đồ ăn ngon"])
+    >>> featurizer.transform(["phục vụ nhanh"]).shape[0]
+    1
+    """
+
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 3),
+        char_ngrams: tuple[int, int] = (1, 5),
+        word_features: int = 2**19,
+        char_features: int = 2**19,
+        tokenizer: TokenizerName = "syllable",
+        char_weight: float = 1.0,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.word_features = word_features
+        self.char_features = char_features
+        self.tokenizer = tokenizer
+        self.char_weight = char_weight
+
+    def _hashers(self) -> tuple[HashingVectorizer, HashingVectorizer]:
+        # norm=None and alternate_sign=False: TF-IDF and the final L2 norm are applied afterwards,
+        # and signed hashing would let colliding n-grams cancel each other's counts.
+        words = HashingVectorizer(
+            analyzer=_whitespace_tokens if self.word_ngrams == (1, 1) else "word",
+            token_pattern=r"\S+",
+            ngram_range=self.word_ngrams,
+            lowercase=False,
+            n_features=self.word_features,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        chars = HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=self.char_ngrams,
+            lowercase=False,
+            n_features=self.char_features,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        return words, chars
+
+    def _word_texts(self, texts: Sequence[str]) -> Sequence[str]:
+        if self.tokenizer == "underthesea":
+            return [" ".join(segment(text)) for text in texts]
+        return texts
+
+    def _counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        words, chars = self._hashers()
+        return words.transform(self._word_texts(texts)), chars.transform(texts)
+
+    def fit(self, texts: Iterable[str], y: Any = None) -> Self:
+        word_counts, char_counts = self._counts(list(texts))
+        self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(char_counts)
+        return self
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        word_counts, char_counts = self._counts(list(texts))
+        word_view = self.word_idf_.transform(word_counts)
+        char_view = self.char_idf_.transform(char_counts) * self.char_weight
+        return l2_normalize(sp.hstack([word_view, char_view], format="csr"), copy=False)
+
+    @property
+    def n_features(self) -> int:
+        return self.word_features + self.char_features

@@ -1,0 +1,51 @@
+"""The result contract shared by the CLI, the API, batch jobs and exports.
+
+See DESIGN.md, "Result fields".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+SENTIMENTS: Final = ("positive", "neutral", "negative")
+
+#: Flags explain why a row carries default values instead of model output.
+FLAG_EMPTY_TEXT: Final = "empty_text"
+FLAG_NOT_TEXT: Final = "not_text"
+
+
+@dataclass(slots=True)
+class Result:
+    """What vicx says about one comment.
+
+    The topic fields, ``evidence`` and the detractor fields stay empty until their heads are
+    installed; the shape does not change when they arrive.
+    """
+
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    topics: list[str] = field(default_factory=list)
+    topic_scores: dict[str, float] = field(default_factory=dict)
+    topic_sentiments: dict[str, str] = field(default_factory=dict)
+    detractor_probability: float | None = None
+    detractor_drivers: list[str] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    model_version: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def empty(cls, flag: str, model_version: dict[str, str]) -> Result:
+        """The row written for a cell that holds no analysable text: neutral, nothing detected."""
+        return cls(
+            sentiment="neutral",
+            sentiment_scores={"positive": 0.0, "neutral": 1.0, "negative": 0.0},
+            model_version=dict(model_version),
+            flags=[flag],
+        )
+
+
+RESULT_FIELDS: Final = tuple(Result.__dataclass_fields__)

@@ -1,0 +1,1 @@
+"""Training: turning corpora and the team's labelled comments into model bundles."""
