@@ -98,19 +98,31 @@ def train_sentiment(
     tokenizer: Annotated[
         str, typer.Option(help="syllable (fast path) or underthesea (word segmentation).")
     ] = "syllable",
+    corpora: Annotated[
+        list[str] | None,
+        typer.Option("--corpus", help="Train on these corpora only (repeatable; default: all)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
     """Fit the shared features and the sentiment head on the corpora and the team's set."""
     from nlp.evaluation import markdown_table
     from nlp.tokenize import TOKENIZERS
     from nlp.training.sentiment import train_sentiment as train
+    from nlp.training.sentiment_data import SENTIMENT_CORPORA
 
     _configure_logging(verbose)
     if tokenizer not in TOKENIZERS:
         typer.echo(f"error: --tokenizer must be one of {', '.join(TOKENIZERS)}", err=True)
         raise typer.Exit(2)
+    unknown = sorted(set(corpora or ()) - set(SENTIMENT_CORPORA))
+    if unknown:
+        typer.echo(
+            f"error: unknown corpus {', '.join(unknown)}; valid: {', '.join(SENTIMENT_CORPORA)}",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
-        report = train(output, tokenizer=tokenizer)
+        report = train(output, tokenizer=tokenizer, corpora=corpora or SENTIMENT_CORPORA)
     except VicxError as error:
         _fail(error)
     typer.echo(markdown_table(report.metrics))
@@ -124,17 +136,35 @@ def evaluate(
     json_output: Annotated[
         Path | None, typer.Option("--json", help="Also write the metrics as JSON.")
     ] = None,
+    aivivn_cv: Annotated[
+        bool,
+        typer.Option(
+            "--aivivn-cv", help="Also run the 5-fold AIVIVN 2019 cross-validation (~5 min)."
+        ),
+    ] = False,
 ) -> None:
     """Print accuracy, macro-F1 and per-class F1 per benchmark for the installed bundles."""
+    from sklearn.base import clone
+
     from nlp.analyzer import Analyzer
-    from nlp.evaluation import evaluate_sentiment, markdown_table
+    from nlp.evaluation import aivivn_cross_validation, evaluate_sentiment, markdown_table
 
     try:
         analyzer = Analyzer.load(model_dir)
         metrics = evaluate_sentiment(analyzer.sentiment_probabilities, split=split)
+        typer.echo(markdown_table(metrics))
+        if aivivn_cv:
+            head = analyzer.sentiment.model
+            cv = aivivn_cross_validation(
+                analyzer.featurize,
+                lambda matrix, y, w: clone(head).fit(matrix, y, sample_weight=w),
+            )
+            typer.echo(
+                f"\n{cv.benchmark}: negative-class F1 {cv.mean:.3f} "
+                f"(folds: {', '.join(f'{s:.3f}' for s in cv.negative_f1)})"
+            )
     except VicxError as error:
         _fail(error)
-    typer.echo(markdown_table(metrics))
     if json_output is not None:
         json_output.write_text(
             json.dumps([m.as_dict() for m in metrics], ensure_ascii=False, indent=2),

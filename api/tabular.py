@@ -24,6 +24,7 @@ from nlp.errors import (
     MissingColumnError,
     UnsupportedFormatError,
 )
+from nlp.jsonl import JsonLineError, json_objects
 from nlp.labelled import TOPICS
 from nlp.result import RESULT_FIELDS, SENTIMENTS
 
@@ -179,30 +180,19 @@ def _read_jsonl(path: Path, text_column: str, chunk_rows: int) -> Iterator[pd.Da
     rows: list[dict[str, Any]] = []
     seen_any = False
     with path.open(encoding=encoding) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MalformedFileError(
-                    f"{path.name}, line {line_number}: not valid JSON ({exc.msg}).",
-                    path=str(path),
-                    line=line_number,
-                ) from exc
-            if not isinstance(row, dict):
-                raise MalformedFileError(
-                    f"{path.name}, line {line_number}: each line must be a JSON object.",
-                    path=str(path),
-                    line=line_number,
-                )
-            if not seen_any:
-                _require_column(list(row), text_column, path)
-                seen_any = True
-            rows.append(row)
-            if len(rows) >= chunk_rows:
-                yield pd.DataFrame(rows)
-                rows = []
+        try:
+            for _, row in json_objects(handle):
+                if not seen_any:
+                    _require_column(list(row), text_column, path)
+                    seen_any = True
+                rows.append(row)
+                if len(rows) >= chunk_rows:
+                    yield pd.DataFrame(rows)
+                    rows = []
+        except JsonLineError as exc:
+            raise MalformedFileError(
+                f"{path.name}, line {exc.line}: {exc.reason}.", path=str(path), line=exc.line
+            ) from exc
     if rows:
         yield pd.DataFrame(rows)
     elif not seen_any:

@@ -10,13 +10,20 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
 
 from nlp.corpora import corpus_splits, load_corpus
 from nlp.labelled import LabelledComment, load_gold
-from nlp.normalize import normalize
+from nlp.normalize import normalize, strip_diacritics
 from nlp.result import SENTIMENTS
-from nlp.training.sentiment_data import SENTIMENT_CORPORA, record_sentiment
+from nlp.training.sentiment_data import (
+    SENTIMENT_CORPORA,
+    SOURCE_WEIGHTS,
+    record_sentiment,
+    training_examples,
+)
 
 #: Maps already-normalised texts to class probabilities in SENTIMENTS order.
 ProbabilityFn = Callable[[Sequence[str]], np.ndarray]
@@ -116,3 +123,49 @@ def markdown_table(metrics: Sequence[SentimentMetrics]) -> str:
             + " |"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossValidation:
+    benchmark: str
+    folds: int
+    negative_f1: list[float]
+
+    @property
+    def mean(self) -> float:
+        return round(float(np.mean(self.negative_f1)), 4)
+
+
+def aivivn_cross_validation(
+    featurize: Callable[[Sequence[str]], Any],
+    fit_head: Callable[[Any, Sequence[str], Sequence[float]], Any],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> CrossValidation:
+    """Negative-class F1 on AIVIVN 2019 by k-fold CV (its test labels were never released).
+
+    For each fold the head is retrained on every training example except that fold's AIVIVN
+    rows (and their unaccented copies), then scored on the fold. The shared featuriser is kept:
+    its IDF weights saw the texts but never the labels.
+    """
+    examples = training_examples()
+    others = [e for e in examples if e.source != "aivivn2019"]
+    aivivn = [(r.text, record_sentiment(r)) for r in load_corpus("aivivn2019", "train")]
+    texts = [t for t, label in aivivn if label]
+    labels = np.array([label for _, label in aivivn if label])
+    other_matrix = featurize([e.text for e in others])
+    aivivn_matrix = featurize(texts)
+    scores = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    weight = SOURCE_WEIGHTS["aivivn2019"]
+    for train_index, test_index in splitter.split(texts, labels):
+        unaccented = featurize([strip_diacritics(texts[i]) for i in train_index[::3]])
+        matrix = sp.vstack([other_matrix, aivivn_matrix[train_index], unaccented])
+        y = [e.label for e in others] + list(labels[train_index]) + list(labels[train_index[::3]])
+        weights = [e.weight for e in others] + [weight] * (len(train_index) + unaccented.shape[0])
+        head = fit_head(matrix, y, weights)
+        predicted = head.predict(aivivn_matrix[test_index])
+        fold_f1 = f1_score(labels[test_index], predicted, labels=["negative"], average="macro")
+        scores.append(round(float(fold_f1), 4))
+    return CrossValidation("aivivn2019:5-fold", folds, scores)

@@ -25,7 +25,10 @@ def _whitespace_tokens(text: str) -> list[str]:
 class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Turn normalised texts into one sparse matrix shared by every head.
 
-    Parameters are stored as given (scikit-learn contract); learned state ends in ``_``.
+    Parameters are stored as given (scikit-learn contract); learned state ends in ``_``. The
+    defaults were chosen on the gold dev split and corpus dev splits: word 1-2 grams with
+    character 3-5 grams scored as well as wider ranges at twice the speed, and 2**18 buckets per
+    view as well as 2**19 at half the model size.
 
     >>> featurizer = TextFeaturizer().fit(["phục vụ chậm", "đồ ăn ngon"])
     >>> featurizer.transform(["phục vụ nhanh"]).shape[0]
@@ -34,10 +37,10 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        word_ngrams: tuple[int, int] = (1, 3),
-        char_ngrams: tuple[int, int] = (1, 5),
-        word_features: int = 2**19,
-        char_features: int = 2**19,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] = (3, 5),
+        word_features: int = 2**18,
+        char_features: int = 2**18,
         tokenizer: TokenizerName = "syllable",
         char_weight: float = 1.0,
     ) -> None:

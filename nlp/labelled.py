@@ -6,13 +6,13 @@ file and line instead of skewing a metric.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from nlp.errors import GoldSetError
+from nlp.jsonl import JsonLineError, json_objects
 from nlp.paths import source_data_dir
 from nlp.result import SENTIMENTS
 
@@ -98,20 +98,18 @@ def read_labelled(paths: Iterable[Path], *, require_split: bool = False) -> list
     seen: dict[str, str] = {}
     for path in sorted(paths):
         with path.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise _fail(path, line_number, f"invalid JSON ({exc.msg})") from exc
-                comment = _parse(row, path, line_number, require_split=require_split)
-                if comment.id in seen:
-                    raise _fail(
-                        path, line_number, f"duplicate id {comment.id} (also in {seen[comment.id]})"
-                    )
-                seen[comment.id] = path.name
-                comments.append(comment)
+            try:
+                rows = list(json_objects(handle))
+            except JsonLineError as exc:
+                raise _fail(path, exc.line, exc.reason) from exc
+        for line_number, row in rows:
+            comment = _parse(row, path, line_number, require_split=require_split)
+            if comment.id in seen:
+                raise _fail(
+                    path, line_number, f"duplicate id {comment.id} (also in {seen[comment.id]})"
+                )
+            seen[comment.id] = path.name
+            comments.append(comment)
     if not comments:
         raise GoldSetError("No labelled comments found.", paths=[str(p) for p in paths])
     return comments

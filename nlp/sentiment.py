@@ -45,6 +45,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             svm, method=self.calibration, cv=self.calibration_folds, ensemble=False
         )
         self.calibrated_.fit(X, labels, sample_weight=sample_weight)
+        # float32 weights halve the bundle; the predictions do not change at this precision.
+        for calibrated in self.calibrated_.calibrated_classifiers_:
+            svm_fitted = calibrated.estimator
+            svm_fitted.coef_ = svm_fitted.coef_.astype(np.float32)
+            svm_fitted.intercept_ = svm_fitted.intercept_.astype(np.float32)
         self.classes_ = np.array(SENTIMENTS)
         # Column order of the calibrated model follows sorted labels; map it to SENTIMENTS once.
         self.column_order_ = [list(self.calibrated_.classes_).index(c) for c in SENTIMENTS]

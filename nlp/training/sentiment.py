@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -11,7 +12,7 @@ from typing import Final
 import numpy as np
 
 from nlp.analyzer import FEATURES, SENTIMENT
-from nlp.bundle import Bundle, load_bundle, save_bundle
+from nlp.bundle import load_bundle, save_bundle
 from nlp.corpora import corpus_licence
 from nlp.errors import RETRAIN_HINT
 from nlp.evaluation import SentimentMetrics, evaluate_sentiment, gold_benchmarks, markdown_table
@@ -21,7 +22,12 @@ from nlp.result import SENTIMENTS
 from nlp.sentiment import SentimentHead
 from nlp.tokenize import TokenizerName
 from nlp.training.cards import features_card, sentiment_card
-from nlp.training.sentiment_data import SOURCE_WEIGHTS, Example, training_examples
+from nlp.training.sentiment_data import (
+    SENTIMENT_CORPORA,
+    SOURCE_WEIGHTS,
+    Example,
+    training_examples,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +69,16 @@ def train_sentiment(
     tokenizer: TokenizerName = "syllable",
     C: float = 0.3,  # noqa: N803
     evaluate_split: str = "test",
+    corpora: Sequence[str] = SENTIMENT_CORPORA,
 ) -> TrainReport:
     """Train and save the ``features`` and ``sentiment`` bundles into ``output``."""
-    examples = training_examples()
+    examples = training_examples(corpora)
     per_source = dict(Counter(e.source for e in examples))
     logger.info("training on %d examples: %s", len(examples), per_source)
     texts = [e.text for e in examples]
 
     featurizer = fit_features(examples, tokenizer)
-    corpora = sorted(s for s in per_source if s != "multi_industry")
-    licences = {name: corpus_licence(name) for name in corpora}
+    licences = {name: corpus_licence(name) for name in sorted(per_source) if name in corpora}
     save_bundle(
         output / FEATURES,
         featurizer,
@@ -89,7 +95,7 @@ def train_sentiment(
     )
     neutral_bias = tune_neutral_bias(head, featurizer)
     metrics = evaluate_sentiment(
-        lambda t: head.predict_proba(featurizer.transform(t)), split=evaluate_split
+        lambda t: head.predict_proba(featurizer.transform(t)), split=evaluate_split, corpora=corpora
     )
     logger.info("\n%s", markdown_table(metrics))
 
@@ -112,10 +118,3 @@ def train_sentiment(
         card=sentiment_card(metrics, per_source, licences, neutral_bias, tokenizer),
     )
     return TrainReport(output, len(examples), per_source, neutral_bias, metrics)
-
-
-def reload(output: Path) -> tuple[Bundle, Bundle]:
-    return (
-        load_bundle(output / FEATURES, retrain_hint=RETRAIN_HINT),
-        load_bundle(output / SENTIMENT, retrain_hint=RETRAIN_HINT),
-    )

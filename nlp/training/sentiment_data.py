@@ -19,10 +19,13 @@ from nlp.labelled import LabelledComment, load_training_set
 from nlp.normalize import normalize, strip_diacritics
 
 #: Per-row weight of each source. The team's multi-industry set is small but is what users send,
-#: so each of its rows counts several times; vispamreviews is 93% five-star praise and is damped.
+#: so each of its rows counts several times; uit_vsfc is the only corpus of survey answers;
+#: vispamreviews is 93% five-star praise and is damped. Chosen on the gold and corpus dev splits
+#: (multi_industry 4 -> 8 raised gold dev accuracy 0.82 -> 0.84; uit_vsfc 1 -> 2 kept its dev
+#: accuracy at 0.90 instead of 0.89).
 SOURCE_WEIGHTS: Final[Mapping[str, float]] = {
-    "multi_industry": 4.0,
-    "uit_vsfc": 1.0,
+    "multi_industry": 8.0,
+    "uit_vsfc": 2.0,
     "vlsp2016_sa": 1.0,
     "aivivn2019": 0.7,
     "uit_visfd": 1.0,
