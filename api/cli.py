@@ -147,12 +147,22 @@ def evaluate(
     from sklearn.base import clone
 
     from nlp.analyzer import Analyzer
+    from nlp.detractor_evaluation import (
+        analyzer_detractor_fn,
+        evaluate_detractor,
+        reliability_markdown,
+    )
+    from nlp.detractor_evaluation import markdown_table as detractor_table
     from nlp.evaluation import aivivn_cross_validation, evaluate_sentiment, markdown_table
 
     try:
         analyzer = Analyzer.load(model_dir)
         metrics = evaluate_sentiment(analyzer.sentiment_probabilities, split=split)
-        typer.echo(markdown_table(metrics))
+        typer.echo("## Sentiment\n\n" + markdown_table(metrics))
+        if analyzer.detractor is not None:
+            detractor_metrics = evaluate_detractor(analyzer_detractor_fn(analyzer), split=split)
+            typer.echo("\n## Detractor\n\n" + detractor_table(detractor_metrics))
+            typer.echo("\n" + reliability_markdown(detractor_metrics[0]))
         if aivivn_cv:
             head = analyzer.sentiment.model
             cv = aivivn_cross_validation(
@@ -190,3 +200,7 @@ def bench(
     typer.echo(report.markdown())
     if json_output is not None:
         json_output.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+
+
+# Head-specific commands live in their own modules and register themselves on ``train_app``.
+import api.cli_detractor  # noqa: E402, F401

@@ -50,6 +50,24 @@ class MalformedFileError(InputError):
     code = "E105_malformed_file"
 
 
+class ScoreRangeError(InputError):
+    """A score column holds values outside its scale (NPS 0-10, CSAT 1-5, CES 1-7, stars 1-5)."""
+
+    code = "E106_score_out_of_range"
+
+
+class TooFewRowsError(InputError):
+    """Too few scored rows (or too few of one class) to fit and cross-validate a model."""
+
+    code = "E107_too_few_rows"
+
+
+class SingleClassError(InputError):
+    """Every scored row falls on the same side of the detractor cut: nothing to learn."""
+
+    code = "E108_single_class"
+
+
 class ModelError(VicxError):
     """A model bundle is missing, corrupted or incompatible."""
 
@@ -82,4 +100,7 @@ class GoldSetError(DataError):
     code = "E302_gold_set_invalid"
 
 
-RETRAIN_HINT = "Rebuild it with `vicx train sentiment` (see README, 'Training and evaluation')."
+RETRAIN_HINT = (
+    "Rebuild the bundles with `vicx train sentiment`, then `vicx train topics` and "
+    "`vicx train detractor` (see README, 'Training and evaluation')."
+)
