@@ -133,6 +133,7 @@ _MONEY = re.compile(
 )
 
 _TRIPLE_LETTER = re.compile(rf"({_LETTER})\1{{2,}}")
+_VOWEL = re.compile("[aeiouy]", re.IGNORECASE)
 # A toned vowel followed by its bare vowel is elongation ("quáaa", "nhéee"). "ư"/"ơ" are not in
 # the u/o classes, so "hưu" and "cứu" survive.
 _TONED_THEN_BARE = re.compile(
@@ -188,7 +189,9 @@ def _canonical_word(token: str) -> str:
     """Squeeze letter repeats and move old-style tone marks: "quáaa" -> "quá", "hoà" -> "hòa"."""
     if token.startswith("<") or (not token[0].isalpha() and not token[-1].isalpha()):
         return token
-    token = _TRIPLE_LETTER.sub(r"\1", token)
+    # A token without vowels is an abbreviation ("cccd", "www"), not an elongated word.
+    if _VOWEL.search(strip_diacritics(token)) is not None:
+        token = _TRIPLE_LETTER.sub(r"\1", token)
     token = _TONED_THEN_BARE.sub("", token)
     token = _WORD_WITH_DOUBLE.sub(_squeeze_doubles, token)
     return _TONE_ON_SECOND.sub(_replace_old_tone, token)

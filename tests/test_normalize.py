@@ -50,6 +50,8 @@ CASES = [
     ("ngon quaaaa", "ngon qua"),
     ("đẹpp nhéee", "đẹp nhé"),
     ("nồi xoong boong tàu", "nồi xoong boong tàu"),
+    # abbreviations without vowels are not elongation
+    ("Làm CCCD gắn chip mất 2 tuần", "làm cccd gắn chip mất 2 tuần"),
     ("về hưu cứu hộ", "về hưu cứu hộ"),
     ("mã 1000 số 2222 phòng 1100", "mã 1000 số 2222 phòng 1100"),
     # tone placement: the style most corpora use
