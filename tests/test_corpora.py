@@ -60,7 +60,7 @@ EXPECTED_COUNTS: dict[tuple[str, str], int] = {
     ("tiki_fashion_absa", "train"): 3623,
     ("tiki_fashion_absa", "dev"): 453,
     ("tiki_fashion_absa", "test"): 454,
-    ("shopee_lipstick_absa", "train"): 12659,
+    ("shopee_lipstick_absa", "train"): 12663,
     ("shopee_lipstick_absa", "dev"): 1578,
     ("shopee_lipstick_absa", "test"): 1602,
     ("vispamreviews", "train"): 10505,
