@@ -1,0 +1,82 @@
+"""``vicx train topics`` and ``vicx evaluate-topics``: the 7P topic head from the command line.
+
+Registered on import (``api/cli.py`` imports this module), so the topic commands live next to the
+code they drive rather than growing ``api/cli.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli import ModelDir, _configure_logging, _fail, app, train_app
+from nlp.errors import VicxError
+
+
+@train_app.command("topics")
+def train_topics(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the topics bundle.")
+    ] = Path("models"),
+    models_dir: Annotated[
+        Path,
+        typer.Option(
+            "--models-dir", help="Folder holding the features bundle to train against (pinned)."
+        ),
+    ] = Path("models"),
+    ablation: Annotated[
+        bool, typer.Option(help="Also train and report the source ablation on gold dev.")
+    ] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Fit the 7P topic head and its clause polarity model; tune thresholds on gold dev."""
+    from nlp.taxonomy import topic_names
+    from nlp.topic_evaluation import topic_markdown_table
+    from nlp.training.topic_card import ablation_table
+    from nlp.training.topics import train_topics as train
+
+    _configure_logging(verbose)
+    try:
+        report = train(models_dir, output, ablation=ablation)
+    except VicxError as error:
+        _fail(error)
+    if report.ablation:
+        typer.echo(ablation_table(report))
+        typer.echo("")
+    typer.echo(topic_markdown_table(report.metrics, topic_names()))
+    typer.echo(f"saved the topics bundle to {output / 'topics'}", err=True)
+
+
+@app.command("evaluate-topics")
+def evaluate_topics(
+    model_dir: ModelDir = None,
+    split: Annotated[str, typer.Option(help="test (report) or dev (tuning).")] = "test",
+    json_output: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics as JSON.")
+    ] = None,
+) -> None:
+    """Topic micro-F1, per-P F1 and topic+polarity F1 of the installed topics bundle."""
+    from nlp.analyzer import Analyzer
+    from nlp.errors import ModelNotFoundError
+    from nlp.taxonomy import topic_names
+    from nlp.topic_evaluation import analyzer_topics, topic_markdown_table
+    from nlp.topic_evaluation import evaluate_topics as evaluate
+
+    try:
+        analyzer = Analyzer.load(model_dir)
+        if analyzer.topics is None:
+            raise ModelNotFoundError(
+                "No topics bundle is installed; train one with `vicx train topics`."
+            )
+        metrics = evaluate(analyzer_topics(analyzer), split)
+    except VicxError as error:
+        _fail(error)
+    typer.echo(topic_markdown_table(metrics, topic_names()))
+    if json_output is not None:
+        json_output.write_text(
+            json.dumps([m.as_dict() for m in metrics], ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )

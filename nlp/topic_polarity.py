@@ -1,0 +1,95 @@
+"""The clause polarity model: positive / neutral / negative for one clause of a comment.
+
+It sees the clause's word uni- and bigrams, with the words inside a negator's scope marked
+(``không hề chậm`` -> ``không hề NEG_chậm``, so "NEG_chậm" can learn the opposite weight of
+"chậm"), plus the lexicon's negation-aware polarity scores. It has its own small hashed word
+space rather than the shared features: clauses are scored per comment on the hot path, and
+character n-grams of every clause would double the pipeline's featurisation cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, Self
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from nlp.clauses import is_unaccented, load_clause_lexicon, polarity_cues
+from nlp.result import SENTIMENTS
+
+FloatArray = npt.NDArray[np.float64]
+WORD_FEATURES: Final = 2**18
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+class ClausePolarityModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Three-class polarity of normalised clauses (input: a sequence of strings).
+
+    >>> model = ClausePolarityModel().fit(["ngon", "chậm", "bao nhiêu ?"] * 3,
+    ...                                   ["positive", "negative", "neutral"] * 3)
+    >>> str(model.predict(["không hề chậm"])[0])
+    'positive'
+    """
+
+    def __init__(self, C: float = 1.0, cue_weight: float = 1.0) -> None:  # noqa: N803
+        self.C = C
+        self.cue_weight = cue_weight
+
+    def _vectorizer(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            analyzer="word",
+            tokenizer=_split,
+            token_pattern=None,
+            ngram_range=(1, 2),
+            lowercase=False,
+            n_features=WORD_FEATURES,
+            alternate_sign=False,
+            norm="l2",
+            dtype=np.float32,
+        )
+
+    def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        lexicon = self.lexicon_
+        marked_texts: list[str] = []
+        cues = np.zeros((len(texts), 5), dtype=np.float64)
+        for row, text in enumerate(texts):
+            tokens = text.split()
+            marked, scores = polarity_cues(tokens, lexicon, is_unaccented(tokens))
+            marked_texts.append(" ".join(marked))
+            cues[row] = scores
+        # log1p tames clauses that stack many sentiment words; the sign split keeps it monotone.
+        dense = np.log1p(cues) * self.cue_weight
+        words = self._vectorizer().transform(marked_texts)
+        return sp.hstack([words, sp.csr_matrix(dense.astype(np.float32))], format="csr")
+
+    def fit(self, X: Sequence[str], y: Any, sample_weight: Any = None) -> Self:  # noqa: N803
+        labels = np.asarray(y)
+        unknown = set(labels) - set(SENTIMENTS)
+        if unknown:
+            raise ValueError(f"Unknown polarity labels {sorted(unknown)}; valid: {SENTIMENTS}")
+        # The lexicon is kept in the fitted model: a later edit of the lexicon files must not
+        # change what a shipped bundle computes.
+        self.lexicon_ = load_clause_lexicon()
+        self.model_ = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+        self.model_.fit(self._matrix(list(X)), labels, sample_weight=sample_weight)
+        self.classes_ = np.array(SENTIMENTS)
+        self.column_order_ = [list(self.model_.classes_).index(c) for c in SENTIMENTS]
+        return self
+
+    def predict_proba(self, X: Sequence[str]) -> FloatArray:  # noqa: N803
+        if len(X) == 0:
+            return np.zeros((0, len(SENTIMENTS)))
+        probabilities: FloatArray = self.model_.predict_proba(self._matrix(list(X)))
+        return probabilities[:, self.column_order_]
+
+    def predict(self, X: Sequence[str]) -> npt.NDArray[np.str_]:  # noqa: N803
+        labels: npt.NDArray[np.str_] = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return labels

@@ -1,0 +1,262 @@
+"""The 7P topic head: taxonomy, lexicon, clauses, negation, mapping, estimators, Analyzer."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+
+from nlp.analyzer import Analyzer
+from nlp.aspect_mapping import NO_TOPIC, UNRESOLVED, load_mapping, map_record
+from nlp.clauses import clause_spans, is_unaccented, load_clause_lexicon, polarity_cues
+from nlp.corpora import Aspect, CorpusRecord
+from nlp.errors import DataError
+from nlp.labelled import TOPICS
+from nlp.normalize import normalize
+from nlp.paths import models_dir
+from nlp.taxonomy import load_taxonomy, topic_names
+from nlp.topic_evaluation import score_topics
+from nlp.topic_lexicon import TopicLexicon
+from nlp.topic_polarity import ClausePolarityModel
+from nlp.topics import TopicClassifier
+
+HAS_TOPICS_BUNDLE = (models_dir() / "topics" / "manifest.json").is_file()
+requires_topics_bundle = pytest.mark.skipif(
+    not HAS_TOPICS_BUNDLE, reason="no topics bundle in models/ (run `vicx train topics`)"
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> TopicLexicon:
+    return TopicLexicon.load()
+
+
+def _topics(lexicon: TopicLexicon, text: str) -> set[str]:
+    return {m.topic for m in lexicon.match(normalize(text))}
+
+
+# --- taxonomy -------------------------------------------------------------------------------
+
+
+def test_taxonomy_names_are_the_labelled_topics() -> None:
+    assert topic_names() == TOPICS
+    assert all(t.label_vi and t.label_en and t.definition for t in load_taxonomy())
+
+
+def test_taxonomy_rejects_duplicate_names(tmp_path: Path) -> None:
+    entry = '[[topic]]\nname = "price"\nlabel_vi = "Giá"\nlabel_en = "Price"\ndefinition = "x"\n'
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(entry * 2, encoding="utf-8")
+    with pytest.raises(DataError):
+        load_taxonomy(path)
+
+
+# --- lexicon matcher ------------------------------------------------------------------------
+
+
+def test_lexicon_matches_longest_term_with_positions(lexicon: TopicLexicon) -> None:
+    matches = lexicon.match("đồ ăn ngon nhưng phục vụ chậm quá")
+    process = [m for m in matches if m.topic == "process"]
+    assert [(m.surface, m.start, m.end) for m in process] == [("phục vụ chậm", 4, 7)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nhan vien tu van nhiet tinh", {"people"}),  # multi-syllable unaccented forms
+        ("giá <money> hơi đắt", {"price"}),
+        ("được giảm <money> khi thanh toán", {"promotion", "process"}),
+        ("đợi mãi mới có người ra", {"process"}),
+        ("bạn thu ngân mặt nặng mày nhẹ", {"people"}),
+    ],
+)
+def test_lexicon_finds_the_topic(lexicon: TopicLexicon, text: str, expected: set[str]) -> None:
+    assert expected <= _topics(lexicon, text)
+
+
+def test_one_syllable_unaccented_forms_only_in_unaccented_comments() -> None:
+    from nlp.topic_lexicon import LexiconTerm
+
+    terms = [LexiconTerm("chậm", "process", "negative", False, False, False)]
+    lexicon = TopicLexicon(terms, TOPICS)
+    assert [m.term for m in lexicon.match("ship cham qua")] == ["chậm"]
+    # In a comment typed with diacritics a bare "cham" is another word, not "chậm".
+    assert lexicon.match("tôi cham vào màn hình") == []
+    assert [m.surface for m in lexicon.match("tôi thấy chậm")] == ["chậm"]
+
+
+def test_accented_only_terms_never_match_unaccented() -> None:
+    from nlp.topic_lexicon import LexiconTerm
+
+    terms = [LexiconTerm("hàng giả", "product", "negative", False, False, True)]
+    lexicon = TopicLexicon(terms, TOPICS)
+    assert lexicon.match("hang gia") == []
+    assert len(lexicon.match("toàn hàng giả")) == 1
+
+
+def test_teencode_expanded_comment_still_counts_as_unaccented() -> None:
+    # "ko" becomes "không" in normalisation: one accented word must not switch the rule off.
+    assert is_unaccented(normalize("nhan vien ko nhiet tinh cho lau qua").split())
+    assert not is_unaccented(normalize("nhân viên không nhiệt tình").split())
+
+
+def test_lexicon_features_share_one_column_per_term(lexicon: TopicLexicon) -> None:
+    accented = lexicon.features([lexicon.match("nhân viên nhiệt tình")])
+    plain = lexicon.features([lexicon.match("nhan vien nhiet tinh")])
+    assert accented.shape == (1, lexicon.n_features)
+    assert (accented != plain).nnz == 0
+
+
+# --- clauses and negation -------------------------------------------------------------------
+
+
+def _clauses(text: str) -> list[str]:
+    tokens = normalize(text).split()
+    spans = clause_spans(tokens, load_clause_lexicon(), is_unaccented(tokens))
+    return [" ".join(tokens[a:b]) for a, b in spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Đồ ăn ngon nhưng phục vụ chậm quá", ["đồ ăn ngon", "nhưng phục vụ chậm quá"]),
+        ("Phòng đẹp, tuy nhiên hơi ồn", ["phòng đẹp ,", "tuy nhiên hơi ồn"]),
+        ("Giá rẻ còn nhân viên thì cau có", ["giá rẻ", "còn nhân viên thì cau có"]),
+        ("Quán không còn ngon như trước", ["quán không còn ngon như trước"]),
+        ("Shop vẫn còn hàng không?", ["shop vẫn còn hàng không ?"]),
+    ],
+)
+def test_clause_splitting(text: str, expected: list[str]) -> None:
+    assert _clauses(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [("không hề chậm", 1), ("chậm", -1), ("không ngon", -1), ("có ngon đâu", -1), ("ngon", 1)],
+)
+def test_negation_flips_the_lexicon_score(text: str, sign: int) -> None:
+    _, scores = polarity_cues(text.split(), load_clause_lexicon(), False)
+    assert np.sign(scores[0] - scores[1]) == sign
+
+
+def test_exceptions_do_not_negate() -> None:
+    marked, scores = polarity_cues(["không", "gian", "đẹp"], load_clause_lexicon(), False)
+    assert "NEG_đẹp" not in marked and scores[0] > 0
+
+
+# --- aspect mapping -------------------------------------------------------------------------
+
+
+def test_mapping_targets_are_topics_or_markers() -> None:
+    valid = {*TOPICS, NO_TOPIC, UNRESOLVED}
+    mapping = load_mapping(TOPICS)
+    assert {"uit_visfd", "vlsp2018_hotel", "vlsp2018_restaurant"} <= set(mapping)
+    assert all(v in valid for labels in mapping.values() for v in labels.values())
+    assert mapping["tiki_fashion_absa"]["delivery"] == "process"
+    assert mapping["shopee_lipstick_absa"]["packing"] == "physical_evidence"
+    assert mapping["vlsp2018_hotel"]["SERVICE#GENERAL"] == "people"
+
+
+def _record(*aspects: Aspect) -> CorpusRecord:
+    return CorpusRecord("t", "train", "x", "x", None, None, aspects, {})
+
+
+def test_map_record_merges_polarities_and_drops_unresolved() -> None:
+    labels = {"A": "product", "B": "product", "C": UNRESOLVED, "D": NO_TOPIC}
+    agreeing = map_record(_record(Aspect("A", "positive"), Aspect("D", "negative")), labels)
+    assert agreeing is not None and dict(agreeing.topics) == {"product": "positive"}
+    mixed = map_record(_record(Aspect("A", "positive"), Aspect("B", "negative")), labels)
+    assert mixed is not None and dict(mixed.topics) == {"product": None}
+    assert map_record(_record(Aspect("C", "positive")), labels) is None
+
+
+# --- estimators -----------------------------------------------------------------------------
+
+
+def test_topic_classifier_contract() -> None:
+    rng = np.random.default_rng(0)
+    x = sp.csr_matrix(rng.random((40, 6)))
+    y = np.column_stack([x[:, 0].toarray().ravel() > 0.5, np.zeros(40, dtype=bool)]).astype(int)
+    model = TopicClassifier(topics=("a", "b"), C=2.0)
+    assert clone(model).get_params() == {"topics": ("a", "b"), "C": 2.0, "thresholds": None}
+    model.fit(x, y)
+    probabilities = model.predict_proba(x)
+    assert probabilities.shape == (40, 2)
+    assert np.all(probabilities[:, 1] == 0.0)  # a topic never seen positive scores 0
+    restored = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(restored.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match="one column per topic"):
+        TopicClassifier(topics=("a",)).fit(x, y)
+
+
+def test_clause_polarity_contract_and_negation() -> None:
+    texts = ["ngon", "chậm", "bao nhiêu ?", "nhanh", "tệ", "mấy giờ mở cửa ?"] * 3
+    labels = ["positive", "negative", "neutral", "positive", "negative", "neutral"] * 3
+    model = ClausePolarityModel(C=1.0)
+    assert clone(model).get_params() == {"C": 1.0, "cue_weight": 1.0}
+    model.fit(texts, labels)
+    assert model.predict(["không hề chậm"])[0] == "positive"
+    assert model.predict_proba([]).shape == (0, 3)
+    assert pickle.loads(pickle.dumps(model)).predict(["chậm"])[0] == "negative"
+    with pytest.raises(ValueError, match="Unknown polarity"):
+        ClausePolarityModel().fit(["x"], ["bad"])
+
+
+def test_score_topics_counts_pairs_and_skips_unknown_polarity() -> None:
+    from nlp.heads import TopicPrediction
+
+    truth = [{"product": "positive", "process": None}]
+    guess = [
+        TopicPrediction(
+            topics=["product", "process"],
+            topic_sentiments={"product": "positive", "process": "negative"},
+        )
+    ]
+    metrics = score_topics("t", truth, guess, TOPICS)
+    assert metrics.micro_f1 == 1.0 and metrics.pair_micro_f1 == 1.0
+
+
+# --- the real Analyzer with the shipped bundle ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Analyzer:
+    return Analyzer.load()
+
+
+@requires_topics_bundle
+def test_contrast_gives_one_polarity_per_topic(shipped: Analyzer) -> None:
+    result = shipped.analyze(["Đồ ăn ngon nhưng phục vụ chậm quá"])[0]
+    assert result.topic_sentiments.get("product") == "positive"
+    assert result.topic_sentiments.get("process") == "negative"
+    assert "phục vụ chậm" in result.evidence["process"]
+    assert set(result.topic_scores) == set(TOPICS)
+    assert result.topics == sorted(result.topics, key=lambda t: -result.topic_scores[t])
+
+
+@requires_topics_bundle
+@pytest.mark.parametrize(
+    ("text", "topic", "polarity"),
+    [
+        ("Giao hàng không hề chậm, shipper rất lịch sự", "process", "positive"),
+        ("Đợi mãi mới có người ra tiếp", "process", "negative"),
+        ("Bạn thu ngân mặt nặng mày nhẹ", "people", "negative"),
+        ("Giá rẻ hơn chỗ khác", "price", "positive"),
+        ("Được giảm 50k cho đơn đầu tiên", "promotion", "positive"),
+        ("Phí thường niên bao nhiêu vậy?", "price", "neutral"),
+        ("nhan vien tu van nhiet tinh", "people", "positive"),
+    ],
+)
+def test_hard_cases(shipped: Analyzer, text: str, topic: str, polarity: str) -> None:
+    result = shipped.analyze([text])[0]
+    assert result.topic_sentiments.get(topic) == polarity, result.topic_sentiments
+    assert result.evidence[topic]
+
+
+@requires_topics_bundle
+def test_generic_praise_has_no_topic(shipped: Analyzer) -> None:
+    assert shipped.analyze(["Rất hài lòng"])[0].topics == []
