@@ -29,13 +29,13 @@ app.add_typer(train_app, name="train")
 EXIT_CODES: Final = {InputError: 2, ModelError: 3, DataError: 4}
 
 
-def _fail(error: VicxError) -> NoReturn:
+def fail(error: VicxError) -> NoReturn:
     typer.echo(f"error {error.code}: {error.message}", err=True)
     code = next((c for kind, c in EXIT_CODES.items() if isinstance(error, kind)), 1)
     raise typer.Exit(code)
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -83,7 +83,7 @@ def analyze(
                 flagged += sum(bool(flags) for flags in analysed["flags"])
                 progress.update(len(chunk))
     except VicxError as error:
-        _fail(error)
+        fail(error)
     summary = f"analysed {rows} rows -> {output}"
     if flagged:
         summary += f" ({flagged} rows had no analysable text; see the 'flags' column)"
@@ -110,7 +110,7 @@ def train_sentiment(
     from nlp.training.sentiment import train_sentiment as train
     from nlp.training.sentiment_data import SENTIMENT_CORPORA
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     if tokenizer not in TOKENIZERS:
         typer.echo(f"error: --tokenizer must be one of {', '.join(TOKENIZERS)}", err=True)
         raise typer.Exit(2)
@@ -124,7 +124,7 @@ def train_sentiment(
     try:
         report = train(output, tokenizer=tokenizer, corpora=corpora or SENTIMENT_CORPORA)
     except VicxError as error:
-        _fail(error)
+        fail(error)
     typer.echo(markdown_table(report.metrics))
     typer.echo(f"saved bundles to {output} ({report.examples} training rows)", err=True)
 
@@ -154,11 +154,16 @@ def evaluate(
     )
     from nlp.detractor_evaluation import markdown_table as detractor_table
     from nlp.evaluation import aivivn_cross_validation, evaluate_sentiment, markdown_table
+    from nlp.taxonomy import topic_names
+    from nlp.topic_evaluation import analyzer_topics, evaluate_topics, topic_markdown_table
 
     try:
         analyzer = Analyzer.load(model_dir)
         metrics = evaluate_sentiment(analyzer.sentiment_probabilities, split=split)
         typer.echo("## Sentiment\n\n" + markdown_table(metrics))
+        if analyzer.topics is not None:
+            topic_metrics = evaluate_topics(analyzer_topics(analyzer), split)
+            typer.echo("\n## Topics\n\n" + topic_markdown_table(topic_metrics, topic_names()))
         if analyzer.detractor is not None:
             detractor_metrics = evaluate_detractor(analyzer_detractor_fn(analyzer), split=split)
             typer.echo("\n## Detractor\n\n" + detractor_table(detractor_metrics))
@@ -174,7 +179,7 @@ def evaluate(
                 f"(folds: {', '.join(f'{s:.3f}' for s in cv.negative_f1)})"
             )
     except VicxError as error:
-        _fail(error)
+        fail(error)
     if json_output is not None:
         json_output.write_text(
             json.dumps([m.as_dict() for m in metrics], ensure_ascii=False, indent=2),
@@ -196,11 +201,37 @@ def bench(
     try:
         report = run_bench(comments, model_dir)
     except VicxError as error:
-        _fail(error)
+        fail(error)
     typer.echo(report.markdown())
     if json_output is not None:
         json_output.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
 
 
+@train_app.command("all")
+def train_all(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the bundles.")
+    ] = Path("models"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """Rebuild every shipped bundle in order: features + sentiment, then topics, then detractor.
+
+    The heads pin the features bundle, so after a features retrain they must be retrained too.
+    """
+    from nlp.training.detractor import train_detractor
+    from nlp.training.sentiment import train_sentiment as train
+    from nlp.training.topics import train_topics
+
+    configure_logging(verbose)
+    try:
+        train(output)
+        train_topics(output, output, ablation=False)
+        train_detractor(output, base_dir=output)
+    except VicxError as error:
+        fail(error)
+    typer.echo(f"rebuilt features, sentiment, topics and detractor in {output}", err=True)
+
+
 # Head-specific commands live in their own modules and register themselves on ``train_app``.
-import api.cli_detractor  # noqa: E402, F401
+import api.cli_detractor  # noqa: E402
+import api.cli_topics  # noqa: E402, F401

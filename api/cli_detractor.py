@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import ModelDir, _configure_logging, _fail, train_app
+from api.cli import ModelDir, configure_logging, fail, train_app
 from nlp.errors import VicxError
 
 SCALES = ("nps", "csat", "ces", "stars")
@@ -58,7 +58,7 @@ def train_detractor(
 
     Example: vicx train detractor --data survey.xlsx -c comment -s nps --output my-models
     """
-    _configure_logging(verbose or data is None)
+    configure_logging(verbose or data is None)
     if scale not in SCALES:
         typer.echo(f"error: --scale must be one of {', '.join(SCALES)}", err=True)
         raise typer.Exit(2)
@@ -72,7 +72,7 @@ def train_detractor(
             target = output or data.with_name(f"{data.stem}-models")
             _from_scores(data, text_column, score_column, scale, cut, mode, target, model_dir)
     except VicxError as error:
-        _fail(error)
+        fail(error)
 
 
 def _from_corpora(output: Path, model_dir: Path | None) -> None:

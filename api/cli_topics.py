@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import ModelDir, _configure_logging, _fail, app, train_app
+from api.cli import ModelDir, app, configure_logging, fail, train_app
 from nlp.errors import VicxError
 
 
@@ -21,10 +21,10 @@ def train_topics(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the topics bundle.")
     ] = Path("models"),
-    models_dir: Annotated[
+    model_dir: Annotated[
         Path,
         typer.Option(
-            "--models-dir", help="Folder holding the features bundle to train against (pinned)."
+            "--model-dir", help="Folder holding the features bundle to train against (pinned)."
         ),
     ] = Path("models"),
     ablation: Annotated[
@@ -38,11 +38,11 @@ def train_topics(
     from nlp.training.topic_card import ablation_table
     from nlp.training.topics import train_topics as train
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     try:
-        report = train(models_dir, output, ablation=ablation)
+        report = train(model_dir, output, ablation=ablation)
     except VicxError as error:
-        _fail(error)
+        fail(error)
     if report.ablation:
         typer.echo(ablation_table(report))
         typer.echo("")
@@ -73,7 +73,7 @@ def evaluate_topics(
             )
         metrics = evaluate(analyzer_topics(analyzer), split)
     except VicxError as error:
-        _fail(error)
+        fail(error)
     typer.echo(topic_markdown_table(metrics, topic_names()))
     if json_output is not None:
         json_output.write_text(

@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import json
+import math
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,6 +209,12 @@ def count_rows(path: Path) -> int | None:
     return max(lines - (0 if file_format(path) == "jsonl" else 1), 0)
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def _join(values: Any) -> str:
     return ";".join(str(v) for v in values) if isinstance(values, list) else ""
 
@@ -263,7 +270,11 @@ class ResultWriter:
         assert self._handle is not None, "ResultWriter.write called outside its with-block"
         if self.kind == "jsonl":
             for record in frame.to_dict(orient="records"):
-                self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+                # pandas turns None into NaN in numeric columns; JSON has no NaN, only null.
+                clean = {key: _json_value(value) for key, value in record.items()}
+                self._handle.write(
+                    json.dumps(clean, ensure_ascii=False, default=str, allow_nan=False) + "\n"
+                )
             return
         buffer = io.StringIO()
         separator = "\t" if self.path.suffix.lower() == ".tsv" else ","

@@ -131,6 +131,25 @@ def check_compatible(manifest: dict[str, Any], folder: Path, retrain_hint: str) 
             )
 
 
+def _check_schema(model: Any, folder: Path, retrain_hint: str) -> None:
+    """A class that declares ``SCHEMA`` refuses pickles of an older layout of itself.
+
+    Unpickling never runs ``__init__``, so an object saved before a parameter was added loads
+    fine and fails later, mid-analysis, with an AttributeError; this turns that into a clear
+    error at load time.
+    """
+    expected = getattr(type(model), "SCHEMA", None)
+    found = getattr(model, "schema_", None)
+    if expected is not None and found != expected:
+        raise ModelIncompatibleError(
+            f"Bundle {folder.name} holds a {type(model).__name__} of layout {found}, but this "
+            f"version of vicx reads layout {expected}. {retrain_hint}",
+            path=str(folder),
+            built_with=found,
+            installed=expected,
+        )
+
+
 def load_bundle(folder: Path, *, retrain_hint: str) -> Bundle:
     """Load a bundle after checking hashes and library versions; errors say how to rebuild it."""
     manifest = read_manifest(folder)
@@ -155,6 +174,7 @@ def load_bundle(folder: Path, *, retrain_hint: str) -> Bundle:
             f"{retrain_hint}",
             path=str(folder),
         ) from exc
+    _check_schema(model, folder, retrain_hint)
     return Bundle(
         name=str(manifest["name"]),
         version=str(manifest["version"]),

@@ -5,9 +5,9 @@ Every number in the README and the model cards comes from here (``vicx evaluate`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +24,9 @@ from nlp.training.sentiment_data import (
     record_sentiment,
     training_examples,
 )
+
+T = TypeVar("T")
+P = TypeVar("P")
 
 #: Maps already-normalised texts to class probabilities in SENTIMENTS order.
 ProbabilityFn = Callable[[Sequence[str]], np.ndarray]
@@ -77,19 +80,23 @@ def gold_benchmarks(
     rows = list(comments) if comments is not None else load_gold(split)
     predicted = _predict(probabilities, [normalize(c.text) for c in rows])
     truth = [c.sentiment for c in rows]
+    return [score(name, t, p) for name, t, p in gold_style_groups(split, rows, truth, predicted)]
+
+
+def gold_style_groups(
+    split: str, rows: Sequence[LabelledComment], truth: Sequence[T], predicted: Sequence[P]
+) -> Iterator[tuple[str, list[T], list[P]]]:
+    """(name, truth, predicted) for the whole gold split, its standard rows, its informal rows."""
     informal = [c.style in INFORMAL_STYLES for c in rows]
     groups = {
         f"gold:{split}": [True] * len(rows),
         f"gold:{split}:standard": [not x for x in informal],
         f"gold:{split}:informal": informal,
     }
-    metrics = []
     for name, mask in groups.items():
-        t = [v for v, keep in zip(truth, mask, strict=True) if keep]
-        p = [v for v, keep in zip(predicted, mask, strict=True) if keep]
-        if t:
-            metrics.append(score(name, t, p))
-    return metrics
+        kept = [i for i, keep in enumerate(mask) if keep]
+        if kept:
+            yield name, [truth[i] for i in kept], [predicted[i] for i in kept]
 
 
 def official_split(name: str, split: str) -> str | None:

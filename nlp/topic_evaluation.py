@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from nlp.aspect_mapping import load_mapping, map_record
 from nlp.corpora import load_corpus
-from nlp.evaluation import INFORMAL_STYLES
+from nlp.evaluation import gold_style_groups
 from nlp.heads import TopicPrediction
 from nlp.labelled import LabelledComment, load_gold
 from nlp.normalize import normalize
@@ -103,19 +103,10 @@ def gold_topic_benchmarks(
     rows = list(comments) if comments is not None else load_gold(split)
     predicted = predict([normalize(c.text) for c in rows])
     truth = [c.topics for c in rows]
-    informal = [c.style in INFORMAL_STYLES for c in rows]
-    groups = {
-        f"gold:{split}": [True] * len(rows),
-        f"gold:{split}:standard": [not x for x in informal],
-        f"gold:{split}:informal": informal,
-    }
-    metrics = []
-    for name, mask in groups.items():
-        t = [v for v, keep in zip(truth, mask, strict=True) if keep]
-        p = [v for v, keep in zip(predicted, mask, strict=True) if keep]
-        if t:
-            metrics.append(score_topics(name, t, p, topics))
-    return metrics
+    return [
+        score_topics(name, t, p, topics)
+        for name, t, p in gold_style_groups(split, rows, truth, predicted)
+    ]
 
 
 def corpus_topic_benchmark(

@@ -82,3 +82,18 @@ def test_head_trained_on_other_features_is_refused(model_copy: Path) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ModelIncompatibleError, match="another features bundle"):
         Analyzer.load(model_copy)
+
+
+def test_featurizer_of_an_older_layout_is_refused(model_copy: Path) -> None:
+    import joblib
+
+    folder = model_copy / FEATURES
+    featurizer = joblib.load(folder / MODEL_FILE)
+    featurizer.schema_ = 1
+    joblib.dump(featurizer, folder / MODEL_FILE)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["files"][MODEL_FILE] = sha256(folder / MODEL_FILE)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ModelIncompatibleError, match="layout 1") as caught:
+        load_bundle(folder, retrain_hint=RETRAIN_HINT)
+    assert "vicx train sentiment" in caught.value.message

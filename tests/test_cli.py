@@ -34,6 +34,10 @@ def _windows_1258(text: str) -> bytes:
     return bytes(out)
 
 
+def _refuse_non_json(constant: str) -> None:
+    raise AssertionError(f"{constant} is not valid JSON")
+
+
 def _frame() -> pd.DataFrame:
     return pd.DataFrame(
         {"id": ["a", "b", "c", "d"], "comment": COMMENTS, "branch": ["Q1", "Q3", "Q1", "Q7"]}
@@ -58,10 +62,15 @@ def test_analyze_round_trips_every_format(tmp_path: Path, suffix: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "analysed 4 rows" in done.stderr
     if suffix == ".jsonl":
-        rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+        rows = [
+            json.loads(line, parse_constant=_refuse_non_json)
+            for line in output.read_text(encoding="utf-8").splitlines()
+        ]
         assert [r["id"] for r in rows] == ["a", "b", "c", "d"]
         assert rows[0]["sentiment"] == "positive" and rows[1]["sentiment"] == "negative"
         assert rows[2]["flags"] == ["empty_text"] and rows[2]["sentiment"] == "neutral"
+        assert rows[2]["detractor_probability"] is None
+        assert 0.0 <= rows[1]["detractor_probability"] <= 1.0
         assert set(rows[0]["sentiment_scores"]) == {"positive", "neutral", "negative"}
     else:
         result = (

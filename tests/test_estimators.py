@@ -20,7 +20,9 @@ LABELS = [label for _, label in TINY_TRAINING] * 2
 
 @pytest.fixture(scope="module")
 def featurizer() -> TextFeaturizer:
-    return TextFeaturizer(word_features=2**12, char_features=2**12).fit(TEXTS)
+    return TextFeaturizer(word_features=2**12, char_features=2**12, negation_features=2**10).fit(
+        TEXTS
+    )
 
 
 def test_featurizer_params_are_stored_as_given() -> None:
@@ -38,9 +40,20 @@ def test_featurizer_params_are_stored_as_given() -> None:
 def test_featurizer_is_deterministic_and_l2_normalised(featurizer: TextFeaturizer) -> None:
     first = featurizer.transform(["phục vụ chậm quá"])
     second = pickle.loads(pickle.dumps(featurizer)).transform(["phục vụ chậm quá"])
-    assert first.shape == (1, 2**13)
+    assert first.shape == (1, featurizer.n_features)
     assert (first != second).nnz == 0
-    assert np.isclose(np.sqrt(first.multiply(first).sum()), 1.0)
+    ngrams = first[:, : 2**13]
+    assert np.isclose(np.sqrt(ngrams.multiply(ngrams).sum()), 1.0)
+
+
+def test_polarity_view_marks_negated_words_and_scores_cues(featurizer: TextFeaturizer) -> None:
+    plain, negated = featurizer.transform(["phục vụ chậm", "phục vụ không hề chậm"])
+    polarity_start = 2**13
+    # Only the negated comment has hashed NEG_ words; both carry lexicon cue scores.
+    assert plain[:, polarity_start:-5].nnz == 0
+    assert negated[:, polarity_start:-5].nnz > 0
+    cues = negated[:, -5:].toarray().ravel()
+    assert cues[0] > 0  # "không hề chậm" counts as positive once negated
 
 
 def test_featurizer_empty_text_gives_an_empty_row(featurizer: TextFeaturizer) -> None:
