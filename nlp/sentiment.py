@@ -40,7 +40,8 @@ class SentimentHead(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         unknown = set(labels) - set(SENTIMENTS)
         if unknown:
             raise ValueError(f"Unknown sentiment labels {sorted(unknown)}; valid: {SENTIMENTS}")
-        svm = LinearSVC(C=self.C, class_weight="balanced")
+        # A fixed seed: liblinear shuffles its coordinates, and a retrain must reproduce the card.
+        svm = LinearSVC(C=self.C, class_weight="balanced", random_state=0)
         self.calibrated_ = CalibratedClassifierCV(
             svm, method=self.calibration, cv=self.calibration_folds, ensemble=False
         )
