@@ -37,9 +37,10 @@ from nlp.detractor_evaluation import (
 )
 from nlp.errors import RETRAIN_HINT
 from nlp.labelled import load_gold, load_training_set
-from nlp.normalize import normalize, strip_diacritics
+from nlp.normalize import normalize
 from nlp.paths import models_dir
 from nlp.training.detractor_card import corpus_card
+from nlp.training.sentiment_data import with_unaccented_copies
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +105,6 @@ def team_examples() -> list[DetractorExample]:
         DetractorExample(normalize(c.text), c.is_detractor, weight, MULTI_INDUSTRY)
         for c in load_training_set()
     ]
-
-
-def with_unaccented_copies(examples: list[DetractorExample], every: int) -> list[DetractorExample]:
-    """Unaccented input ranked at chance before training on unaccented copies (issue 5)."""
-    copies = [
-        DetractorExample(strip_diacritics(e.text), e.detractor, e.weight, e.source)
-        for i, e in enumerate(examples)
-        if i % every == 0
-    ]
-    return examples + [c for c in copies if c.text]
 
 
 def training_examples(
