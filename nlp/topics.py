@@ -191,10 +191,12 @@ class TopicHead:
         if texts:
             clause_features = featurize(texts) if self.use_features else sp.csr_matrix((0, 0))
             scores = self.classifier.predict_proba(self.design_matrix(clause_features, matches))
-            owner_array = np.asarray(owners)
-            for row in sorted(set(owners)):
-                by_comment[row] = scores[owner_array == row]
-                best = by_comment[row].max(axis=0)
+            # Clauses were appended comment by comment, so each comment's rows are contiguous:
+            # split once instead of masking the whole array per comment (quadratic in a batch).
+            rows, starts = np.unique(np.asarray(owners), return_index=True)
+            for row, block in zip(rows, np.split(scores, starts[1:]), strict=True):
+                by_comment[int(row)] = block
+                best = block.max(axis=0)
                 probabilities[row] = (probabilities[row] + np.maximum(probabilities[row], best)) / 2
         return probabilities, by_comment
 
@@ -219,12 +221,10 @@ class TopicHead:
         )
 
         predictions = []
+        rounded = np.round(probabilities, 4).tolist()
         for row in range(len(comments)):
             prediction = TopicPrediction(
-                topic_scores={
-                    name: round(float(p), 4)
-                    for name, p in zip(self.topics, probabilities[row], strict=True)
-                }
+                topic_scores=dict(zip(self.topics, rounded[row], strict=True))
             )
             for column in np.argsort(-probabilities[row]):
                 if not detected[row, column]:
