@@ -51,7 +51,7 @@ class Analyzer:
         detractor: Bundle | None = None,
         normalizer: Normalizer | None = None,
     ) -> None:
-        features_sha = features.manifest.get("files", {}).get("model.joblib")
+        features_sha = features.model_sha256
         for head in (sentiment, topics, detractor):
             if head is not None and head.manifest.get("features_sha256") != features_sha:
                 raise ModelIncompatibleError(

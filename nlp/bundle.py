@@ -68,6 +68,13 @@ class Bundle:
     def tag(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @property
+    def model_sha256(self) -> str | None:
+        """The recorded hash of ``model.joblib``: what a head pins as ``features_sha256``."""
+        files = self.manifest.get("files", {})
+        sha = files.get(MODEL_FILE)
+        return None if sha is None else str(sha)
+
 
 def save_bundle(
     folder: Path,

@@ -216,7 +216,7 @@ def train_detractor(
         name=DETRACTOR,
         version=BUNDLE_VERSION,
         manifest={
-            "features_sha256": base.features.manifest["files"]["model.joblib"],
+            "features_sha256": base.features.model_sha256,
             "sentiment_version": base.sentiment.version,
             "label_mapping": {
                 "uit_visfd": f"stars <= {STAR_CUT}",

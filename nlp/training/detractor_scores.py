@@ -221,7 +221,7 @@ def save_model_dir(
         name=DETRACTOR,
         version=BUNDLE_VERSION,
         manifest={
-            "features_sha256": base.features.manifest["files"]["model.joblib"],
+            "features_sha256": base.features.model_sha256,
             "trained_on": source,
             "params": head.get_params(),
             "fit": report.as_dict(),

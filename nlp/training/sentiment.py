@@ -99,7 +99,7 @@ def train_sentiment(
     )
     logger.info("\n%s", markdown_table(metrics))
 
-    features_sha = features.manifest["files"]["model.joblib"]
+    features_sha = features.model_sha256
     save_bundle(
         output / SENTIMENT,
         head,

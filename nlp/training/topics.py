@@ -269,7 +269,7 @@ def train_topics(
         version=BUNDLE_VERSION,
         manifest={
             "labels": list(topics),
-            "features_sha256": features.manifest["files"]["model.joblib"],
+            "features_sha256": features.model_sha256,
             "thresholds": thresholds,
             "classifier_params": head.classifier.get_params(),
             "polarity_params": polarity.get_params(),
