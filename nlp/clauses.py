@@ -42,12 +42,12 @@ SIGNS: Final = {"positive": 1.0, "negative": -1.0, "neutral": 0.0}
 
 def is_unaccented(tokens: Sequence[str]) -> bool:
     """True when the comment was (almost all) typed without diacritics."""
-    words = [t for t in tokens if t.isalpha()]
+    words = list(filter(str.isalpha, tokens))
     if not words:
         return True
     # Every Vietnamese accented letter (and đ) is outside ASCII, and after normalisation a word
     # holds only letters: isascii is the cheap test for "has a diacritic" on the hot path.
-    accented = sum(1 for t in words if not t.isascii())
+    accented = len(words) - sum(map(str.isascii, words))
     return accented / len(words) < UNACCENTED_RATIO
 
 
@@ -67,6 +67,64 @@ class ClauseLexicon:
 
     def table(self, unaccented: bool) -> PhraseTable[Cue]:
         return self.unaccented_cues if unaccented else self.cues
+
+    def trie(self, unaccented: bool) -> CueTrie:
+        return _trie(self.table(unaccented))
+
+
+#: A trie node: the cue of the phrase ending here (if any) and the next words.
+_Node = tuple[Cue | None, "dict[str, _Node] | None"]
+
+
+class CueTrie:
+    """A phrase table as a word trie, for the clause and cue loops of every comment and clause.
+
+    ``longest_at`` answers what :meth:`PhraseTable.longest_at` answers for tokens without spaces
+    (what ``str.split`` gives), walking one dict per word instead of joining and looking up each
+    candidate length; the loops below inline its first step, where most tokens stop.
+    """
+
+    def __init__(self, table: PhraseTable[Cue]) -> None:
+        self.root: dict[str, _Node] = {}
+        for phrase, cue in table.phrases.items():
+            *path, last = phrase.split(" ")
+            children = self.root
+            for word in path:
+                value, below = children.get(word, (None, None))
+                if below is None:
+                    below = {}
+                    children[word] = (value, below)
+                children = below
+            _, below = children.get(last, (None, None))
+            children[last] = (cue, below)
+
+    def longest_at(self, tokens: Sequence[str], start: int) -> tuple[int, Cue] | None:
+        node = self.root.get(tokens[start])
+        return None if node is None else _longest(node, tokens, start)
+
+
+def _longest(node: _Node, tokens: Sequence[str], start: int) -> tuple[int, Cue] | None:
+    """The longest phrase from ``start`` whose first word led to ``node``."""
+    best = None
+    end = start + 1
+    n_tokens = len(tokens)
+    while True:
+        cue, children = node
+        if cue is not None:
+            best = (end - start, cue)
+        if children is None or end >= n_tokens:
+            return best
+        following = children.get(tokens[end])
+        if following is None:
+            return best
+        node = following
+        end += 1
+
+
+@functools.lru_cache(maxsize=16)
+def _trie(table: PhraseTable[Cue]) -> CueTrie:
+    # Keyed by the table object (the lexicons pickled in the bundles hold their own tables).
+    return CueTrie(table)
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -145,13 +203,14 @@ def clause_spans(
 
     >>> text = "đồ ăn ngon nhưng phục vụ chậm quá".split()
     >>> clause_spans(text, load_clause_lexicon(), False)
-    [(0, 3), (3, 7)]
+    [(0, 3), (3, 8)]
     """
-    table = lexicon.table(unaccented)
+    root = lexicon.trie(unaccented).root
     spans: list[tuple[int, int]] = []
     start = 0
     i = 0
-    while i < len(tokens):
+    n_tokens = len(tokens)
+    while i < n_tokens:
         token = tokens[i]
         if token in PUNCTUATION:
             if i + 1 > start:
@@ -159,7 +218,8 @@ def clause_spans(
             start = i + 1
             i += 1
             continue
-        found = table.longest_at(tokens, i) if table.starts(token) else None
+        node = root.get(token)
+        found = None if node is None else _longest(node, tokens, i)
         if found is not None and found[1].kind == "boundary" and _is_boundary(tokens, i):
             if i > start:
                 spans.append((start, i))
@@ -194,10 +254,10 @@ def polarity_cues(
     """Negation-marked tokens (``NEG_`` prefix inside a negator's scope) and cue scores.
 
     >>> marked, scores = polarity_cues("không hề chậm".split(), load_clause_lexicon(), False)
-    >>> marked, scores[0] > 0, scores[1] == 0
+    >>> marked, bool(scores[0] > 0), bool(scores[1] == 0)
     (['không', 'hề', 'NEG_chậm'], True, True)
     """
-    table = lexicon.table(unaccented)
+    root = lexicon.trie(unaccented).root
     marked = list(tokens)
     positive = negative = negated = neutral = 0.0
     negation_left = 0
@@ -205,31 +265,35 @@ def polarity_cues(
     boost = 1.0
     last_sentiment: tuple[int, float] | None = None
     i = 0
-    while i < len(tokens):
-        if tokens[i] in PUNCTUATION:
+    n_tokens = len(tokens)
+    while i < n_tokens:
+        token = tokens[i]
+        if token in PUNCTUATION:
             negation_left, boost = 0, 1.0
             i += 1
             continue
-        found = table.longest_at(tokens, i)
+        node = root.get(token)
+        found = None if node is None else _longest(node, tokens, i)
         if found is None:
             if negation_left:
-                marked[i] = "NEG_" + tokens[i]
+                marked[i] = "NEG_" + token
                 negation_left -= 1
             i += 1
             continue
         length, cue = found
-        if cue.kind == "negator":
+        kind = cue.kind
+        if kind == "negator":
             negation_left, negation_weight = cue.scope, cue.value
-        elif cue.kind == "post_negator" and last_sentiment is not None:
+        elif kind == "post_negator" and last_sentiment is not None:
             # "có ngon đâu": undo the last sentiment term and count it negated.
             _, value = last_sentiment
             positive, negative = _remove(positive, negative, value)
             positive, negative = _add(positive, negative, value * cue.value)
             negated += 1
             last_sentiment = None
-        elif cue.kind == "intensifier":
+        elif kind == "intensifier":
             boost = cue.value
-        elif cue.kind == "sentiment":
+        elif kind == "sentiment":
             value = cue.value * boost
             if value == 0.0:
                 neutral += 1
@@ -242,7 +306,7 @@ def polarity_cues(
             positive, negative = _add(positive, negative, value)
             last_sentiment = (i, value)
             boost = 1.0
-        elif cue.kind in {"exception", "boundary"}:
+        elif kind in {"exception", "boundary"}:
             negation_left = 0
         i += length
     question = 1.0 if "?" in tokens else 0.0

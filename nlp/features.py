@@ -20,11 +20,20 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from nlp.clauses import CUE_FEATURES, is_unaccented, load_clause_lexicon, polarity_cues
+from nlp.hashing import char_hasher, word_hasher
 from nlp.tokenize import TokenizerName, segment
 
 
 def _whitespace_tokens(text: str) -> list[str]:
     return text.split()
+
+
+def _split_all(documents: Sequence[str]) -> list[list[str]] | None:
+    """Every document split on whitespace; None for no documents or a non-string one, which
+    scikit-learn's vectorisers then handle (and refuse) as before."""
+    if not documents or not all(isinstance(text, str) for text in documents):
+        return None
+    return [text.split() for text in documents]
 
 
 class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -94,12 +103,34 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             return [" ".join(segment(text)) for text in texts]
         return texts
 
-    def _counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        words, chars = self._hashers()
-        return words.transform(self._word_texts(texts)), chars.transform(texts)
+    def _counts(
+        self, texts: Sequence[str], tokens: Sequence[list[str]] | None
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Word and character counts; ``tokens`` (the texts split on spaces) takes the cached path.
+
+        The cached hashers give the very matrices of ``_hashers()`` (tests/test_hashing.py) at a
+        fraction of the cost, for the configurations they support.
+        """
+        if tokens is not None and self._cached_hashing_applies():
+            word_ngrams = (int(self.word_ngrams[0]), int(self.word_ngrams[1]))
+            char_ngrams = (int(self.char_ngrams[0]), int(self.char_ngrams[1]))
+            words = word_hasher(self.word_features, word_ngrams).counts(tokens)
+            chars = char_hasher(self.char_features, char_ngrams).counts(tokens)
+            return words, chars
+        word_vectorizer, char_vectorizer = self._hashers()
+        return word_vectorizer.transform(self._word_texts(texts)), char_vectorizer.transform(texts)
+
+    def _cached_hashing_applies(self) -> bool:
+        low, high = self.word_ngrams
+        return (
+            self.tokenizer == "syllable"
+            and 1 <= low <= high <= 2
+            and 1 <= self.char_ngrams[0] <= self.char_ngrams[1]
+        )
 
     def fit(self, texts: Iterable[str], y: Any = None) -> Self:
-        word_counts, char_counts = self._counts(list(texts))
+        documents = list(texts)
+        word_counts, char_counts = self._counts(documents, _split_all(documents))
         self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(word_counts)
         self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(char_counts)
         # Kept inside the bundle so later edits of the lexicon files cannot silently change the
@@ -110,34 +141,36 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         documents = list(texts)
-        word_counts, char_counts = self._counts(documents)
+        tokens = _split_all(documents)
+        word_counts, char_counts = self._counts(documents, tokens)
         word_view = self.word_idf_.transform(word_counts)
         char_view = self.char_idf_.transform(char_counts) * self.char_weight
         ngrams = l2_normalize(sp.hstack([word_view, char_view], format="csr"), copy=False)
         if not self.negation_features:
             return ngrams
-        return sp.hstack([ngrams, self._polarity_view(documents)], format="csr")
+        if tokens is None:
+            tokens = [text.split() for text in documents]
+        return sp.hstack([ngrams, self._polarity_view(documents, tokens)], format="csr")
 
-    def _polarity_view(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _polarity_view(self, texts: Sequence[str], tokens: Sequence[list[str]]) -> sp.csr_matrix:
         """Hashed negated words, then the lexicon cue scores (``CUE_FEATURES`` order)."""
         lexicon = self.clause_lexicon_
-        negated: list[str] = []
-        cues = np.zeros((len(texts), len(CUE_FEATURES)), dtype=np.float64)
-        for row, text in enumerate(texts):
-            tokens = text.split()
-            marked, cues[row] = polarity_cues(tokens, lexicon, is_unaccented(tokens))
-            negated.append(" ".join(token for token in marked if token.startswith("NEG_")))
-        hasher = HashingVectorizer(
-            analyzer=_whitespace_tokens,
-            n_features=self.negation_features,
-            alternate_sign=False,
-            norm="l2",
-            dtype=np.float32,
-        )
+        negated: list[list[str]] = []
+        cues = np.zeros((len(tokens), len(CUE_FEATURES)), dtype=np.float64)
+        for row, (text, words) in enumerate(zip(texts, tokens, strict=True)):
+            marked, cues[row] = polarity_cues(words, lexicon, is_unaccented(words))
+            # Most texts hold no negation: two C-level tests spare the loop over their words.
+            if marked == words and "NEG_" not in text:
+                negated.append([])
+            else:
+                negated.append([token for token in marked if token.startswith("NEG_")])
+        # What HashingVectorizer(analyzer=str.split, norm="l2") gives the space-joined words.
+        counts = word_hasher(self.negation_features, (1, 1)).counts(negated)
         # log1p tames comments that stack many sentiment words.
         scores = (np.log1p(cues) * self.cue_weight).astype(np.float32)
         return sp.hstack(
-            [hasher.transform(negated) * self.negation_weight, sp.csr_matrix(scores)], format="csr"
+            [l2_normalize(counts, copy=False) * self.negation_weight, sp.csr_matrix(scores)],
+            format="csr",
         )
 
     @property

@@ -22,9 +22,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from nlp.errors import DataError, InputError
 from nlp.paths import lexicon_dir as default_lexicon_dir
+from nlp.patterns import EMAIL_ADDRESS as _EMAIL
+from nlp.patterns import PHONE_NUMBER as _PHONE
+from nlp.patterns import phone_digits
 
 __all__ = [
     "PLACEHOLDERS",
@@ -97,16 +101,19 @@ _INVISIBLE = re.compile(
 _COMBINING = re.compile("[\u0300-\u036f]")
 _PLACEHOLDER_NAMES = "url|email|phone|money|name|emo_pos|emo_neg|emo_laugh"
 _HTML_TAG = re.compile(rf"</?(?!(?:{_PLACEHOLDER_NAMES})>)[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL_TAIL = r"[^\s<>\"']*[^\s<>\"'.,!?;:)\]}]"
 _URL = re.compile(rf"(?:https?://|www\.){_URL_TAIL}")
 _TLD = r"(?:com|vn|net|org|info|io|me|edu|gov|biz|xyz|shop|store|app)"
 _DOMAIN_HINT = re.compile(rf"\.{_TLD}\b")
+# "-" in the lookbehind: otherwise every label of "a-a-a-...-a.co" starts a rescan of the rest
+# (quadratic: 16,000 characters took 15 s).
 _BARE_DOMAIN = re.compile(
-    rf"(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.{_TLD}(?:\.vn)?(?:/{_URL_TAIL})?(?![\w])"
+    rf"(?<![\w@.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.{_TLD}(?:\.vn)?(?:/{_URL_TAIL})?(?![\w])"
 )
-# uit_vsfc spells dots out: "coursedotuitdotedudotvn", "turnitindotcom".
-_SPELLED_DOMAIN = re.compile(r"\b[a-z0-9]+(?:dot[a-z0-9]+)*dot(?:com|vn|net|org)\b")
+# uit_vsfc spells dots out: "coursedotuitdotedudotvn", "turnitindotcom". The name part may
+# itself hold "dot": a nested "(?:dot[a-z0-9]+)*" matched the same words and backtracked
+# exponentially ("adot" * 22 + "x" took 3 s).
+_SPELLED_DOMAIN = re.compile(r"\b[a-z0-9]+dot(?:com|vn|net|org)\b")
 # uit_vsfc masks people, faculties and rooms as wzjwz<number>.
 _NAME_MASK = re.compile(r"\bw?wzjwz\d+\b")
 _SPELLED_FRACTION = re.compile(r"(\d) fraction (\d)")
@@ -114,7 +121,6 @@ _SPELLED_FRACTION = re.compile(r"(\d) fraction (\d)")
 # Patterns start with a literal or a character class rather than a lookbehind: that lets the
 # regex engine skip ahead to candidate positions, several times faster on ordinary text. The
 # "not glued to a previous word" checks then sit after the first character or in the callback.
-_PHONE = re.compile(r"(?:\+84|84|\(0|0|1[89]00)[\s.\-]?\d{2,4}\)?(?:[\s.\-]?\d{2,4}){1,3}(?![\w])")
 _NUM = r"\d+(?:[.,]\d+)*"
 # Units that may follow the number after a space ("200 nghìn") and those that must touch it:
 # a bare "d" is only money on a long amount ("35000d"), otherwise it is "3d"/"2d".
@@ -169,16 +175,7 @@ def _replace_old_tone(match: re.Match[str]) -> str:
 
 
 def _replace_phone(match: re.Match[str]) -> str:
-    start = match.start()
-    if start and (match.string[start - 1].isalnum() or match.string[start - 1] in "+_"):
-        return match.group()
-    digits = "".join(char for char in match.group() if char.isdigit())
-    if digits.startswith(("1800", "1900")):
-        return f" {PHONE} " if len(digits) <= 12 else match.group()
-    national = digits[2:] if digits.startswith("84") else digits[1:]
-    if 9 <= len(national) <= 10:
-        return f" {PHONE} "
-    return match.group()
+    return f" {PHONE} " if phone_digits(match) is not None else match.group()
 
 
 def _replace_punct_run(match: re.Match[str]) -> str:
@@ -337,6 +334,8 @@ class Normalizer:
         directory = (lexicon_dir or default_lexicon_dir()).resolve()
         self._lexicons = _load_lexicons(directory)
         self._resolved: dict[str, _Expansion] = {}
+        # The tokens that resolve to one word, whatever their neighbours: most of them.
+        self._plain: dict[str, str] = {}
         self._replace_emoticon = self._make_emoticon_replacer()
         self._replace_emoji = self._make_emoji_replacer()
 
@@ -417,22 +416,37 @@ class Normalizer:
         if len(self._resolved) >= _RESOLVED_CACHE_SIZE:
             # Hostile or huge inputs must not grow memory without bound.
             self._resolved.clear()
+            self._plain.clear()
         self._resolved[token] = expansion
+        if (
+            len(expansion.words) == 1
+            and not expansion.after
+            and expansion.words[0] not in _EMO_TOKENS
+        ):
+            self._plain[token] = expansion.words[0]
         return expansion
 
     def _expand(self, tokens: list[str]) -> list[str]:
+        plain = self._plain
+        words_if_plain = list(map(plain.get, tokens))
+        if None not in words_if_plain:
+            # Every token is a known one-word token: nothing depends on the neighbours.
+            return cast(list[str], words_if_plain)
         resolved = self._resolved
         out: list[str] = []
-        previous_token = ""
-        for token in tokens:
+        for index, token in enumerate(tokens):
+            word = words_if_plain[index]
+            if word is not None:
+                out.append(word)
+                continue
             expansion = resolved.get(token) or self._resolve(token)
             words = expansion.words
             if expansion.after:
+                previous_token = tokens[index - 1] if index else ""
                 if previous_token[:1].isdigit() and "#num" in expansion.after:
                     words = expansion.after["#num"]
                 elif out and out[-1] in expansion.after:
                     words = expansion.after[out[-1]]
-            previous_token = token
             for word in words:
                 # Repeated emoji and emoticons ("😍😍😍", ":)) :))") say it once.
                 if word in _EMO_TOKENS and out and out[-1] == word:

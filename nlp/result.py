@@ -10,9 +10,11 @@ from typing import Any, Final
 
 SENTIMENTS: Final = ("positive", "neutral", "negative")
 
-#: Flags explain why a row carries default values instead of model output.
+#: Flags explain why a row carries default values, or model output for only part of its text.
 FLAG_EMPTY_TEXT: Final = "empty_text"
 FLAG_NOT_TEXT: Final = "not_text"
+#: The text was longer than ``nlp.analyzer.MAX_TEXT_CHARS``: only its beginning was analysed.
+FLAG_TRUNCATED: Final = "truncated"
 
 
 @dataclass(slots=True)

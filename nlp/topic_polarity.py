@@ -16,18 +16,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize as l2_normalize
 
 from nlp.clauses import is_unaccented, load_clause_lexicon, polarity_cues
+from nlp.hashing import word_hasher
 from nlp.result import SENTIMENTS
 
 FloatArray = npt.NDArray[np.float64]
 WORD_FEATURES: Final = 2**18
-
-
-def _split(text: str) -> list[str]:
-    return text.split()
 
 
 class ClausePolarityModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -43,31 +40,22 @@ class ClausePolarityModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.C = C
         self.cue_weight = cue_weight
 
-    def _vectorizer(self) -> HashingVectorizer:
-        return HashingVectorizer(
-            analyzer="word",
-            tokenizer=_split,
-            token_pattern=None,
-            ngram_range=(1, 2),
-            lowercase=False,
-            n_features=WORD_FEATURES,
-            alternate_sign=False,
-            norm="l2",
-            dtype=np.float32,
-        )
-
     def _matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
         lexicon = self.lexicon_
-        marked_texts: list[str] = []
+        marked_tokens: list[list[str]] = []
         cues = np.zeros((len(texts), 5), dtype=np.float64)
         for row, text in enumerate(texts):
             tokens = text.split()
             marked, scores = polarity_cues(tokens, lexicon, is_unaccented(tokens))
-            marked_texts.append(" ".join(marked))
+            marked_tokens.append(marked)
             cues[row] = scores
         # log1p tames clauses that stack many sentiment words; the sign split keeps it monotone.
         dense = np.log1p(cues) * self.cue_weight
-        words = self._vectorizer().transform(marked_texts)
+        # Word uni- and bigrams of the marked clause, L2-normalised: the counts scikit-learn's
+        # HashingVectorizer(ngram_range=(1, 2), n_features=WORD_FEATURES, alternate_sign=False,
+        # norm="l2") gives, from the cached hasher (tests/test_hashing.py).
+        counts = word_hasher(WORD_FEATURES, (1, 2)).counts(marked_tokens)
+        words = l2_normalize(counts, copy=False)
         return sp.hstack([words, sp.csr_matrix(dense.astype(np.float32))], format="csr")
 
     def fit(self, X: Sequence[str], y: Any, sample_weight: Any = None) -> Self:  # noqa: N803
