@@ -31,22 +31,32 @@ class InputError(VicxError):
 
 
 class UnsupportedFormatError(InputError):
+    """The file's extension is not one vicx reads (CSV, TSV, XLSX, JSONL)."""
+
     code = "E101_unsupported_format"
 
 
 class EncodingError(InputError):
+    """The file is not UTF-8, UTF-8 with BOM, UTF-16 with BOM or Windows-1258 text."""
+
     code = "E102_unreadable_encoding"
 
 
 class MissingColumnError(InputError):
+    """A named column is not in the file; details list the available ones."""
+
     code = "E103_missing_column"
 
 
 class EmptyInputError(InputError):
+    """The file or request holds no rows or no text to analyse."""
+
     code = "E104_empty_input"
 
 
 class MalformedFileError(InputError):
+    """The file cannot be parsed as its format (broken CSV quoting, bad JSON line, not a zip)."""
+
     code = "E105_malformed_file"
 
 
@@ -68,6 +78,12 @@ class SingleClassError(InputError):
     code = "E108_single_class"
 
 
+class DateParseError(InputError):
+    """A date cell is not a date vicx can read (ISO yyyy-mm-dd, dd/mm/yyyy and the like)."""
+
+    code = "E109_unparseable_date"
+
+
 class ModelError(VicxError):
     """A model bundle is missing, corrupted or incompatible."""
 
@@ -75,14 +91,20 @@ class ModelError(VicxError):
 
 
 class ModelNotFoundError(ModelError):
+    """A model bundle folder or file is missing."""
+
     code = "E201_model_not_found"
 
 
 class ModelCorruptedError(ModelError):
+    """A model bundle's file does not match its manifest hash or cannot be unpickled."""
+
     code = "E202_model_corrupted"
 
 
 class ModelIncompatibleError(ModelError):
+    """A bundle was built with other library versions or another features bundle."""
+
     code = "E203_model_incompatible"
 
 
@@ -93,10 +115,14 @@ class DataError(VicxError):
 
 
 class CorpusNotFoundError(DataError):
+    """A corpus file is missing under the corpora folder (VICX_DATA_DIR)."""
+
     code = "E301_corpus_not_found"
 
 
 class GoldSetError(DataError):
+    """A gold or training JSONL row is malformed."""
+
     code = "E302_gold_set_invalid"
 
 

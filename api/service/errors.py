@@ -48,19 +48,34 @@ _PIPELINE_STATUS: Final[dict[type[nlp_errors.VicxError], int]] = {
 }
 
 
-def pipeline_status(error: nlp_errors.VicxError) -> int:
-    for cls in type(error).__mro__:
-        if cls in _PIPELINE_STATUS:
-            return _PIPELINE_STATUS[cls]
+def _status_of(cls: type[nlp_errors.VicxError]) -> int:
+    for base in cls.__mro__:
+        if base in _PIPELINE_STATUS:
+            return _PIPELINE_STATUS[base]
     return 500
+
+
+def pipeline_status(error: nlp_errors.VicxError) -> int:
+    return _status_of(type(error))
+
+
+def _pipeline_classes() -> list[type[nlp_errors.VicxError]]:
+    """Every concrete pipeline error class, so a subclass added later is catalogued too."""
+    found: list[type[nlp_errors.VicxError]] = []
+    pending = list(nlp_errors.VicxError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def catalogue() -> dict[str, ErrorSpec]:
     """Every code a client can receive, service and pipeline, for docs and tests."""
     codes = dict(SERVICE_CODES)
-    for cls, status in _PIPELINE_STATUS.items():
+    for cls in _pipeline_classes():
         doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
-        codes[cls.code] = ErrorSpec(status, doc)
+        codes[cls.code] = ErrorSpec(_status_of(cls), doc)
     return dict(sorted(codes.items()))
 
 
@@ -77,9 +92,7 @@ class ApiError(Exception):
         self.details = details
 
 
-def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> dict[
-    str, Any
-]:
-    return {
-        "error": {"status": status, "code": code, "message": message, "details": details or {}}
-    }
+def envelope(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "message": message, "details": details or {}}}

@@ -13,14 +13,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VICX_", extra="ignore")
 
-    data_dir: Path = Field(
+    state_dir: Path = Field(
         default=Path("vicx-data"),
         description="Folder for the SQLite database, the job queue, uploads and rollups.",
     )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
-        "(default: SQLite file data_dir/vicx.db).",
+        "(default: SQLite file state_dir/vicx.db).",
     )
     model_dir: Path | None = Field(
         default=None, description="Model bundles folder (default: the shipped models)."
@@ -47,7 +47,9 @@ class Settings(BaseSettings):
         default=2000, description="Rows analysed and committed together in a batch."
     )
     batch_jobs: int = Field(
-        default=1, description="Processes each batch worker analyses with (like --jobs)."
+        default=2,
+        description="Processes each batch worker analyses with (like `vicx analyze --jobs`); "
+        "1 analyses inside the server process.",
     )
     queue_workers: int = Field(
         default=1, description="Batch consumers started inside `vicx serve` (0: none)."
@@ -60,25 +62,28 @@ class Settings(BaseSettings):
         default=0, description="Requests per minute per API key (0: unlimited)."
     )
     log_level: str = Field(default="info", description="Logging level.")
+    access_log: bool = Field(
+        default=True, description="One log line per HTTP request (uvicorn's access log)."
+    )
 
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'vicx.db').resolve()}"
+        return f"sqlite:///{(self.state_dir / 'vicx.db').resolve()}"
 
     @property
     def queue_path(self) -> Path:
-        return self.data_dir / "queue.db"
+        return self.state_dir / "queue.db"
 
     @property
     def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
+        return self.state_dir / "uploads"
 
     @property
     def rollups_dir(self) -> Path:
-        return self.data_dir / "rollups"
+        return self.state_dir / "rollups"
 
     def ensure_dirs(self) -> None:
-        for folder in (self.data_dir, self.uploads_dir, self.rollups_dir):
+        for folder in (self.state_dir, self.uploads_dir, self.rollups_dir):
             folder.mkdir(parents=True, exist_ok=True)
