@@ -1,0 +1,1 @@
+"""The web dashboard served by `vicx serve` at `/`: pages over the API's own batch functions."""
