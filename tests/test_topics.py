@@ -260,3 +260,13 @@ def test_hard_cases(shipped: Analyzer, text: str, topic: str, polarity: str) -> 
 @requires_topics_bundle
 def test_generic_praise_has_no_topic(shipped: Analyzer) -> None:
     assert shipped.analyze(["Rất hài lòng"])[0].topics == []
+
+
+def test_a_retrained_card_keeps_the_sections_other_commands_measured() -> None:
+    from nlp.training.topic_card import kept_sections
+
+    previous = (
+        "# t\n\n## Metrics\nold\n\n## VLSP2018 literature comparison\n| a | 1 |\n\n## Limits\nx\n"
+    )
+    assert kept_sections(previous) == "## VLSP2018 literature comparison\n| a | 1 |\n\n"
+    assert kept_sections("# t\n\n## Limits\n") == ""

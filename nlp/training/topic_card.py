@@ -50,8 +50,27 @@ def _targets(report: TopicTrainReport) -> str:
     return "\n".join(lines)
 
 
+#: Sections measured by other commands (`vicx evaluate-vlsp2018`) that a retrain must keep.
+KEPT_SECTIONS = ("## VLSP2018 literature comparison",)
+
+
+def kept_sections(previous_card: str) -> str:
+    """The sections of ``previous_card`` named in KEPT_SECTIONS, each up to the next section."""
+    kept = []
+    for heading in KEPT_SECTIONS:
+        start = previous_card.find(heading + "\n")
+        if start < 0:
+            continue
+        end = previous_card.find("\n## ", start + len(heading))
+        kept.append(previous_card[start : end if end >= 0 else None].rstrip() + "\n\n")
+    return "".join(kept)
+
+
 def topics_card(
-    report: TopicTrainReport, topics: Sequence[str], licences: Mapping[str, str]
+    report: TopicTrainReport,
+    topics: Sequence[str],
+    licences: Mapping[str, str],
+    previous_card: str = "",
 ) -> str:
     sources = "\n".join(f"| {k} | {v:,} |" for k, v in sorted(report.per_source.items()))
     thresholds = ", ".join(f"{k} {v:.3f}" for k, v in report.thresholds.items())
@@ -109,7 +128,7 @@ Ps the corpus labels; polarity accuracy is over the Ps both truth and prediction
 ## Against the issue's targets (gold test)
 {_targets(report)}
 
-## Limits
+{kept_sections(previous_card)}## Limits
 - The gold and training sets were written by the vicx team, not collected from customers.
 - Corpus mapping is weak where a source label mixes Ps (VLSP SERVICE#GENERAL covers serving
   speed as well as staff; delivery labels never separate coverage from speed).

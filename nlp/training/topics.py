@@ -279,6 +279,11 @@ def train_topics(
             "metrics": {m.benchmark: m.as_dict() for m in metrics},
             "ablation_dev": {name: [m.as_dict() for m in rows] for name, rows in ablation_rows},
         },
-        card=topics_card(report, topics, licences),
+        card=topics_card(report, topics, licences, _previous_card(output / TOPICS)),
     )
     return report
+
+
+def _previous_card(bundle_dir: Path) -> str:
+    card = bundle_dir / "CARD.md"
+    return card.read_text(encoding="utf-8") if card.is_file() else ""
