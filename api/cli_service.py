@@ -163,15 +163,39 @@ def loadtest(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the report as JSON here.")
     ] = None,
+    batch_file: Annotated[
+        Path | None,
+        typer.Option(help="Also upload this CSV to /v1/batches every --batch-every seconds."),
+    ] = None,
+    batch_text_column: Annotated[str, typer.Option(help="Text column of --batch-file.")] = (
+        "comment"
+    ),
+    batch_every: Annotated[float, typer.Option(min=0.5, help="Seconds between uploads.")] = 10,
+    server_pid: Annotated[
+        int | None, typer.Option(help="Sample this server process's memory every second.")
+    ] = None,
 ) -> None:
     """POST one Vietnamese comment per request to /v1/analyze from N clients for S seconds;
-    report requests, errors, p50/p95/p99 latency and throughput. Loopback URLs only."""
+    report requests, errors, p50/p95/p99 latency and throughput. Loopback URLs only.
+
+    Mixed load: --batch-file uploads a CSV every --batch-every seconds meanwhile and waits for
+    every batch to finish; --server-pid reports the server's memory at start, peak and end."""
     import json
 
-    from api.loadtest import LoadTestError, run_loadtest
+    from api.loadtest import BatchLoad, LoadTestError, run_loadtest
 
+    batch = (
+        BatchLoad(batch_file, batch_text_column, batch_every) if batch_file is not None else None
+    )
     try:
-        report = run_loadtest(url, key=key, concurrency=concurrency, seconds=seconds)
+        report = run_loadtest(
+            url,
+            key=key,
+            concurrency=concurrency,
+            seconds=seconds,
+            batch=batch,
+            server_pid=server_pid,
+        )
     except LoadTestError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error

@@ -1,9 +1,12 @@
 """A bounded load generator for the real-time route (`vicx loadtest`).
 
 N concurrent clients each POST one Vietnamese comment at a time to ``/v1/analyze`` for S
-seconds; the report has request and error counts, latency percentiles and throughput. It only
-targets loopback addresses: it is a benchmark of this machine's server, not a tool to point at
-other people's services.
+seconds; the report has request and error counts, latency percentiles and throughput. With a
+batch file, a further client uploads it to ``/v1/batches`` every few seconds meanwhile and the
+report says whether every batch finished; with the server's pid, the server's resident memory
+is sampled every second (growth over a long run points at a leak). It only targets loopback
+addresses: it is a benchmark of this machine's server, not a tool to point at other people's
+services.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -58,6 +62,8 @@ class LoadReport:
     throughput_per_second: float
     latency_ms: dict[str, float]
     error_kinds: dict[str, int] = field(default_factory=dict)
+    batches: dict[str, Any] = field(default_factory=dict)
+    server_rss_mb: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +78,18 @@ class LoadReport:
             f"throughput: {self.throughput_per_second:.1f} requests/s\n"
             f"latency ms: p50 {latency['p50']:.1f}  p95 {latency['p95']:.1f}  "
             f"p99 {latency['p99']:.1f}  max {latency['max']:.1f}  mean {latency['mean']:.1f}"
+            + (
+                f"\nbatches: {self.batches['uploaded']} uploaded, {self.batches['done']} done, "
+                f"{self.batches['errors']} errors ({self.batches['rows']:,} rows)"
+                if self.batches
+                else ""
+            )
+            + (
+                f"\nserver RSS MB: start {self.server_rss_mb['start']:.0f}  "
+                f"peak {self.server_rss_mb['peak']:.0f}  end {self.server_rss_mb['end']:.0f}"
+                if self.server_rss_mb
+                else ""
+            )
         )
 
 
@@ -126,9 +144,96 @@ async def _client_loop(
             errors[f"HTTP {response.status_code}"] += 1
 
 
-async def _run(url: str, key: str | None, concurrency: int, seconds: float) -> LoadReport:
+@dataclass
+class BatchLoad:
+    """Upload ``path`` (its comments in ``text_column``) every ``every`` seconds."""
+
+    path: Path
+    text_column: str
+    every: float = 10.0
+    ids: list[str] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+async def _batch_loop(http: httpx.AsyncClient, load: BatchLoad, deadline: float) -> None:
+    content = load.path.read_bytes()
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            response = await http.post(
+                "/v1/batches",
+                files={"file": (load.path.name, content, "text/csv")},
+                data={"text_column": load.text_column},
+            )
+        except httpx.HTTPError as error:
+            load.errors[type(error).__name__] += 1
+        else:
+            if response.status_code == 202:
+                load.ids.append(response.json()["id"])
+            else:
+                load.errors[f"HTTP {response.status_code}"] += 1
+        await asyncio.sleep(max(0.0, load.every - (time.perf_counter() - started)))
+
+
+async def _wait_batches(http: httpx.AsyncClient, load: BatchLoad, timeout: float) -> dict[str, Any]:
+    """Poll every uploaded batch until it ends (or ``timeout``): none may fail or get lost."""
+    pending = set(load.ids)
+    done = 0
+    rows = 0
+    deadline = time.perf_counter() + timeout
+    while pending and time.perf_counter() < deadline:
+        for batch_id in sorted(pending):
+            status = (await http.get(f"/v1/batches/{batch_id}")).json()
+            if status.get("status") == "done":
+                done += 1
+                rows += int(status.get("rows_done") or 0)
+                pending.discard(batch_id)
+            elif status.get("status") == "failed":
+                load.errors["batch failed"] += 1
+                pending.discard(batch_id)
+        await asyncio.sleep(0.5)
+    if pending:
+        load.errors["batch not finished"] += len(pending)
+    return {
+        "uploaded": len(load.ids),
+        "done": done,
+        "rows": rows,
+        "errors": sum(load.errors.values()),
+        "error_kinds": dict(load.errors),
+    }
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+async def _sample_rss(pid: int, deadline: float, samples: list[float]) -> None:
+    while time.perf_counter() < deadline:
+        value = _rss_mb(pid)
+        if value is not None:
+            samples.append(value)
+        await asyncio.sleep(1.0)
+
+
+async def _run(
+    url: str,
+    key: str | None,
+    concurrency: int,
+    seconds: float,
+    batch: BatchLoad | None = None,
+    server_pid: int | None = None,
+) -> LoadReport:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # One connection per client, plus one for the batch uploader (it must not queue behind them).
+    connections = concurrency + (1 if batch is not None else 0)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as http:
         # Warm-up (not counted): open every connection and check the key once.
         warmup = await asyncio.gather(
@@ -147,10 +252,18 @@ async def _run(url: str, key: str | None, concurrency: int, seconds: float) -> L
         errors: Counter[str] = Counter()
         started = time.perf_counter()
         deadline = started + seconds
+        rss: list[float] = []
+        side: list[Any] = []
+        if batch is not None:
+            side.append(_batch_loop(http, batch, deadline))
+        if server_pid is not None:
+            side.append(_sample_rss(server_pid, deadline, rss))
         await asyncio.gather(
-            *(_client_loop(http, i, deadline, latencies, errors) for i in range(concurrency))
+            *(_client_loop(http, i, deadline, latencies, errors) for i in range(concurrency)),
+            *side,
         )
         elapsed = time.perf_counter() - started
+        batches = await _wait_batches(http, batch, timeout=600) if batch is not None else {}
     ordered = sorted(latency * 1000 for latency in latencies)
     requests = len(latencies) + sum(errors.values())
     return LoadReport(
@@ -168,14 +281,24 @@ async def _run(url: str, key: str | None, concurrency: int, seconds: float) -> L
             "mean": round(sum(ordered) / len(ordered), 2) if ordered else float("nan"),
         },
         error_kinds=dict(errors),
+        batches=batches,
+        server_rss_mb={"start": rss[0], "peak": max(rss), "end": rss[-1]} if rss else {},
     )
 
 
 def run_loadtest(
-    url: str, *, key: str | None, concurrency: int = 20, seconds: float = 60.0
+    url: str,
+    *,
+    key: str | None,
+    concurrency: int = 20,
+    seconds: float = 60.0,
+    batch: BatchLoad | None = None,
+    server_pid: int | None = None,
 ) -> LoadReport:
     """Run the load test against ``url`` (loopback only) and return its report."""
     check_loopback(url)
     if concurrency < 1 or seconds <= 0:
         raise LoadTestError("concurrency must be >= 1 and seconds > 0")
-    return asyncio.run(_run(url.rstrip("/"), key, concurrency, seconds))
+    if batch is not None and not batch.path.is_file():
+        raise LoadTestError(f"batch file not found: {batch.path}")
+    return asyncio.run(_run(url.rstrip("/"), key, concurrency, seconds, batch, server_pid))

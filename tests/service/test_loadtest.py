@@ -57,3 +57,31 @@ def test_a_short_run_reports_requests_and_percentiles(service: Service, tmp_path
     assert report["requests"] > 0
     assert report["errors"] == 0
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+
+
+@pytest.mark.slow
+def test_mixed_load_finishes_every_batch_and_samples_server_memory(
+    service: Service, tmp_path: Path
+) -> None:
+    csv = tmp_path / "batch.csv"
+    csv.write_text("comment\nGiao hàng nhanh\nNhân viên thô lỗ\nGiá hơi cao\n", encoding="utf-8")
+    out = tmp_path / "mixed.json"
+    assert service.api_key is not None and service.process is not None
+    done = run_cli(
+        "loadtest",
+        "--url", service.base_url,
+        "--key", service.api_key,
+        "--concurrency", "2",
+        "--seconds", "4",
+        "--batch-file", str(csv),
+        "--batch-every", "0.5",
+        "--server-pid", str(service.process.pid),
+        "--json", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["errors"] == 0
+    assert report["batches"]["uploaded"] >= 2
+    assert report["batches"]["done"] == report["batches"]["uploaded"]
+    assert report["batches"]["rows"] == 3 * report["batches"]["uploaded"]
+    assert 0 < report["server_rss_mb"]["start"] <= report["server_rss_mb"]["peak"]
