@@ -58,7 +58,10 @@ def detect_encoding(path: Path) -> str:
     not UTF-8, contain no NUL, and decode to text made of letters and punctuation.
     """
     head = path.read_bytes()[:SNIFF_BYTES] if path.stat().st_size <= SNIFF_BYTES else _head(path)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    # UTF-32 LE's BOM starts with UTF-16 LE's: it read as UTF-16 text full of NULs. UTF-32
+    # fails the checks below (its NULs and BOM bytes), so it is refused.
+    utf32 = head.startswith(codecs.BOM_UTF32_LE)
+    if not utf32 and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     if _decodes(path, encoding):
@@ -131,26 +134,27 @@ def _read_csv(path: Path, text_column: str, chunk_rows: int) -> Iterator[pd.Data
     encoding = detect_encoding(path)
     separator = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        reader = pd.read_csv(
+        # The with-block closes the file also when the caller stops iterating early.
+        with pd.read_csv(
             path,
             encoding=encoding,
             sep=separator,
             dtype=str,
             keep_default_na=False,
             chunksize=chunk_rows,
-        )
-        first = True
-        for chunk in reader:
-            if chunk.empty:
-                _require_column([str(c) for c in chunk.columns], text_column, path)
-                continue
-            if encoding == "cp1258":
-                # Windows-1258 stores tone marks as combining characters; users expect NFC text.
-                chunk = chunk.map(lambda cell: unicodedata.normalize("NFC", cell))
-            if first:
-                _require_column([str(c) for c in chunk.columns], text_column, path)
-                first = False
-            yield chunk
+        ) as reader:
+            first = True
+            for chunk in reader:
+                if chunk.empty:
+                    _require_column([str(c) for c in chunk.columns], text_column, path)
+                    continue
+                if encoding == "cp1258":
+                    # Windows-1258 stores tone marks as combining characters; users expect NFC.
+                    chunk = chunk.map(lambda cell: unicodedata.normalize("NFC", cell))
+                if first:
+                    _require_column([str(c) for c in chunk.columns], text_column, path)
+                    first = False
+                yield chunk
         if first:
             raise EmptyInputError(f"{path.name} has a header but no rows.", path=str(path))
     except pd.errors.EmptyDataError as exc:
@@ -219,9 +223,22 @@ def _join(values: Any) -> str:
     return ";".join(str(v) for v in values) if isinstance(values, list) else ""
 
 
+#: The flattened result columns that hold probabilities (float64; empty cells are NaN).
+SCORE_COLUMNS: Final = frozenset(
+    [f"sentiment_score_{label}" for label in SENTIMENTS]
+    + [f"topic_score_{topic}" for topic in TOPICS]
+    + ["detractor_probability"]
+)
+
+
 def flatten(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nested result fields -> flat columns for CSV/XLSX."""
+    """Nested result fields -> flat columns for CSV/XLSX/Parquet.
+
+    The result columns get the same dtypes whatever the rows (float64 scores, strings
+    otherwise), so chunks and partitions with only empty texts share one schema.
+    """
     flat = frame.drop(columns=[c for c in RESULT_FIELDS if c in frame.columns]).copy()
+    kept = len(flat.columns)
     flat["sentiment"] = frame["sentiment"]
     for label in SENTIMENTS:
         flat[f"sentiment_score_{label}"] = [s.get(label) for s in frame["sentiment_scores"]]
@@ -236,7 +253,8 @@ def flatten(frame: pd.DataFrame) -> pd.DataFrame:
         ";".join(f"{k}@{v}" for k, v in versions.items()) for versions in frame["model_version"]
     ]
     flat["flags"] = frame["flags"].map(_join)
-    return flat
+    added = flat.columns[kept:]
+    return flat.astype({c: "float64" if c in SCORE_COLUMNS else "str" for c in added})
 
 
 class ResultWriter:
@@ -265,7 +283,14 @@ class ResultWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.kind == "xlsx":
-            self._xlsx_parts.append(flatten(frame))
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+            def cell(value: Any) -> Any:
+                return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+            # XML, hence XLSX, cannot hold control characters such as NUL: openpyxl refused the
+            # whole file for one such cell. A spreadsheet cell simply loses them.
+            self._xlsx_parts.append(flatten(frame).map(cell).rename(columns=cell))
             return
         assert self._handle is not None, "ResultWriter.write called outside its with-block"
         if self.kind == "jsonl":

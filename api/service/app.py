@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from starlette.concurrency import run_in_threadpool
 
 from api.dashboard import routes as dashboard_routes
+from api.service import batches as batch_ops
 from api.service import jobs, migrate
 from api.service.auth import KeyVerifier
 from api.service.db import make_engine, make_sessionmaker
@@ -67,11 +69,16 @@ def _fast_analyze(analyzer: Analyzer) -> Any:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    started = time.time()
     settings.ensure_dirs()
     await run_in_threadpool(migrate.upgrade, settings.sqlalchemy_url)
     engine = make_engine(settings.sqlalchemy_url)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # Uploads cut short by a crash or kill leave a file with no batch: remove it.
+    await run_in_threadpool(
+        batch_ops.remove_orphan_uploads, settings, app.state.sessions, older_than=started
+    )
     app.state.key_verifier = KeyVerifier(app.state.sessions)
     app.state.analyzer = await run_in_threadpool(Analyzer.load, settings.model_dir)
     app.state.realtime = MicroBatcher(

@@ -38,6 +38,7 @@ from api.service.schemas_batches import (
 )
 from api.service.settings import Settings
 from api.service.uploads import UploadPlan, plan_upload, sanitize_filename
+from nlp.analyzer import MAX_TEXT_CHARS
 from nlp.errors import VicxError
 
 logger = logging.getLogger(__name__)
@@ -208,6 +209,26 @@ def delete_batch(settings: Settings, session: Session, principal: Principal, bat
     forget_rollup(settings, batch_id)
 
 
+def remove_orphan_uploads(
+    settings: Settings, sessions: sessionmaker[Session], *, older_than: float
+) -> list[Path]:
+    """Delete upload files no batch refers to: ``.part`` files of uploads cut short by a crash,
+    and files checked but never stored. Only files last written before ``older_than`` (a Unix
+    time, the server's start) go, so an upload another process is streaming now is kept."""
+    if not settings.uploads_dir.is_dir():
+        return []
+    with sessions() as session:
+        kept = {Path(p).name for p in session.scalars(select(Batch.upload_path)).all()}
+    removed = []
+    for path in settings.uploads_dir.iterdir():
+        if path.is_file() and path.name not in kept and path.stat().st_mtime < older_than:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        logger.info("removed %d orphan upload file(s) with no batch", len(removed))
+    return removed
+
+
 def row_errors(session: Session, batch: Batch) -> tuple[list[RowErrorPublic], bool]:
     if not batch.rows_failed:
         return [], False
@@ -338,10 +359,13 @@ def comments_page(
     for row in read_rows(session, batch.id, chosen.row_nos):
         result = row.result or {}
         evidence = result.get("evidence") or {}
+        # A page shows what the Analyzer read; the whole cell stays in the results download.
+        text = row.text[:MAX_TEXT_CHARS] if row.text is not None else None
         items.append(
             CommentPublic(
                 row_no=row.row_no,
-                text=row.text,
+                text=text,
+                text_truncated=text is not None and len(row.text or "") > len(text),
                 score=row.score,
                 date=row.date,
                 meta={str(k): str(v) for k, v in (row.meta or {}).items()},
@@ -350,7 +374,7 @@ def comments_page(
                 topic_sentiments=dict(result.get("topic_sentiments") or {}),
                 detractor_probability=row.detractor_probability,
                 evidence=evidence,
-                highlights=[HighlightSpan(**span) for span in evidence_spans(row.text, evidence)],
+                highlights=[HighlightSpan(**span) for span in evidence_spans(text, evidence)],
                 result=row.result,
                 error_code=row.error_code,
                 error_message=row.error_message,

@@ -83,7 +83,11 @@ class HighlightSpan(BaseModel):
 
 class CommentPublic(BaseModel):
     row_no: int
-    text: str | None = Field(description="As stored (PII redacted when the server redacts).")
+    text: str | None = Field(
+        description="As stored (PII redacted when the server redacts), cut to the first "
+        "10,000 characters the Analyzer reads; the results download has the whole cell."
+    )
+    text_truncated: bool = Field(default=False, description="True when `text` was cut.")
     score: float | None
     date: str | None
     meta: dict[str, str]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from collections.abc import AsyncIterator, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,14 @@ WRITE_BLOCK: Final = 1 << 20
 #: Rows read to check the header and infer the score scale.
 HEAD_ROWS: Final = 1000
 MAX_FILENAME_CHARS: Final = 120
+#: Every column is kept per row for filtering: 3 rows of a 10,000-column CSV took 50 s to
+#: process. Survey exports have tens of columns.
+MAX_COLUMNS: Final = 1000
+#: Zip-bomb limits for XLSX: real sheets compress about 5-20x; the worker loads the whole sheet
+#: into memory, so what it inflates to is bounded too.
+XLSX_MAX_INFLATED_BYTES: Final = 1 << 30
+XLSX_MAX_RATIO: Final = 100
+XLSX_RATIO_FLOOR_BYTES: Final = 16 << 20
 _UNSAFE_FILENAME: Final = re.compile(r"[^\w.\- ()\[\]+,]+")
 
 
@@ -252,6 +261,37 @@ def _require(columns: Sequence[str], wanted: str, role: str, filename: str) -> N
         )
 
 
+def check_xlsx_archive(path: Path) -> None:
+    """Refuse a workbook whose zip members would inflate far beyond the upload (a zip bomb).
+
+    Reads only the zip's central directory: the declared sizes. A member that lies about its
+    size cannot inflate beyond it either, since ``zipfile`` stops reading at the declared size.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise MalformedFileError(
+            f"{path.name} is not a readable XLSX workbook (not a complete zip archive: {exc}).",
+            path=str(path),
+        ) from exc
+    total = sum(member.file_size for member in members)
+    worst = max(members, key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
+    ratio = worst.file_size / max(worst.compress_size, 1) if worst else 0.0
+    if total > XLSX_MAX_INFLATED_BYTES or (
+        worst is not None and worst.file_size > XLSX_RATIO_FLOOR_BYTES and ratio > XLSX_MAX_RATIO
+    ):
+        raise MalformedFileError(
+            f"{path.name} inflates to {total:,} bytes (up to {ratio:,.0f}x compression): "
+            "refused as a likely zip bomb. Save the sheet as CSV instead.",
+            path=str(path),
+            declared_uncompressed_bytes=total,
+            max_uncompressed_bytes=XLSX_MAX_INFLATED_BYTES,
+            compression_ratio=round(ratio, 1),
+            max_compression_ratio=XLSX_MAX_RATIO,
+        )
+
+
 def _xlsx_head(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
     """The first ``rows`` data rows of the first sheet, and the sheet's declared row count.
 
@@ -260,6 +300,7 @@ def _xlsx_head(path: Path, rows: int) -> tuple[pd.DataFrame, int | None]:
     """
     from openpyxl import load_workbook
 
+    check_xlsx_archive(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
@@ -313,6 +354,14 @@ def plan_upload(
             cast(Generator[pd.DataFrame, None, None], chunks).close()
         estimate = count_rows(path)
     columns = [str(c) for c in head.columns]
+    if len(columns) > MAX_COLUMNS:
+        raise ApiError(
+            "E413_payload_too_large",
+            f"{filename} has {len(columns):,} columns; the limit is {MAX_COLUMNS:,}. "
+            "Keep the comment column and the columns you filter on.",
+            columns=len(columns),
+            limit_columns=MAX_COLUMNS,
+        )
     for role, column in (("score column", score_column), ("date column", date_column)):
         if column:
             _require(columns, column, role, filename)

@@ -537,10 +537,11 @@ def test_jsonl_and_xlsx_exports_hold_the_same_rows(store: Store, finished: str) 
     assert records[12]["comment"].startswith("=HYPERLINK")  # JSON is not a spreadsheet
     assert records[0]["topic_sentiments"] == _rows(sessions, finished)[0].result["topic_sentiments"]  # type: ignore[index]
     path = exports.write_xlsx(sessions, batch)
+    workbook = load_workbook(path, read_only=True)
     try:
-        sheet = load_workbook(path, read_only=True).worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
+        values = list(workbook.worksheets[0].iter_rows(values_only=True))
     finally:
+        workbook.close()  # a read-only workbook keeps its file open until closed
         path.unlink()
     header = list(values[0])
     assert len(values) == ROWS + 1
