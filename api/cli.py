@@ -49,6 +49,9 @@ ModelDir = Annotated[
 ]
 
 
+ENGINES: Final = ("local", "dask")
+
+
 @app.command()
 def analyze(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV, TSV, XLSX or JSONL.")],
@@ -58,35 +61,86 @@ def analyze(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV, TSV, XLSX or JSONL.")],
     model_dir: ModelDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Worker processes (local) or LocalCluster workers (dask)."
+        ),
+    ] = 1,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local (this machine's processes) or dask (CSV/Parquet in, a directory of "
+            "Parquet parts out, or CSV parts when OUTPUT ends in .csv)."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler (with --engine dask)."),
+    ] = None,
 ) -> None:
     """Analyse every comment of INPUT and write OUTPUT with the input columns plus vicx's fields.
 
     Example: vicx analyze reviews.csv --text-column comment --output out.jsonl
     """
+    if engine not in ENGINES:
+        typer.echo(f"error: --engine must be one of {', '.join(ENGINES)}", err=True)
+        raise typer.Exit(2)
+    if scheduler is not None and engine != "dask":
+        typer.echo("error: --scheduler needs --engine dask", err=True)
+        raise typer.Exit(2)
+    if engine == "dask":
+        from api.dask_engine import analyse_with_dask
+
+        try:
+            rows = analyse_with_dask(
+                input_path,
+                text_column,
+                output,
+                model_dir=model_dir,
+                scheduler=scheduler,
+                workers=jobs,
+            )
+        except VicxError as error:
+            fail(error)
+        typer.echo(f"analysed {rows} rows -> {output}/", err=True)
+        return
+
     from api.tabular import ResultWriter, count_rows, file_format, read_chunks
-    from nlp.analyzer import Analyzer
+    from nlp.analyzer import MAX_TEXT_CHARS
+    from nlp.parallel import AnalyzerPool
+    from nlp.result import FLAG_EMPTY_TEXT, FLAG_NOT_TEXT, FLAG_TRUNCATED
 
     try:
         file_format(output)
-        analyzer = Analyzer.load(model_dir)
         total = count_rows(input_path) if input_path.is_file() else None
         rows = 0
         flagged = 0
+        truncated = 0
         with (
             tqdm(total=total, unit="rows", disable=quiet, file=sys.stderr) as progress,
             ResultWriter(output) as writer,
+            AnalyzerPool(model_dir, jobs) as pool,
         ):
-            for chunk in read_chunks(input_path, text_column):
-                analysed = analyzer.analyze_frame(chunk, text_column)
+            for analysed in pool.map_frames(read_chunks(input_path, text_column), text_column):
                 writer.write(analysed)
-                rows += len(chunk)
-                flagged += sum(bool(flags) for flags in analysed["flags"])
-                progress.update(len(chunk))
+                rows += len(analysed)
+                flagged += sum(
+                    FLAG_EMPTY_TEXT in flags or FLAG_NOT_TEXT in flags
+                    for flags in analysed["flags"]
+                )
+                truncated += sum(FLAG_TRUNCATED in flags for flags in analysed["flags"])
+                progress.update(len(analysed))
     except VicxError as error:
         fail(error)
     summary = f"analysed {rows} rows -> {output}"
     if flagged:
         summary += f" ({flagged} rows had no analysable text; see the 'flags' column)"
+    if truncated:
+        summary += (
+            f" ({truncated} rows longer than {MAX_TEXT_CHARS:,} characters were analysed from "
+            "their beginning; flag 'truncated')"
+        )
     typer.echo(summary, err=True)
 
 
@@ -187,24 +241,118 @@ def evaluate(
         )
 
 
+def _positive_ints(value: str, option: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        typer.echo(f"error: {option} takes positive integers separated by commas", err=True)
+        raise typer.Exit(2)
+    return numbers
+
+
 @app.command()
 def bench(
-    comments: Annotated[int, typer.Option(help="How many real comments to analyse.")] = 20_000,
+    comments: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Real comments for the stage split, the references and the memory run."
+        ),
+    ] = 20_000,
+    sizes: Annotated[
+        str, typer.Option(help="Batch sizes timed for throughput and linearity (e.g. add 200000).")
+    ] = "1000,5000,20000",
+    lengths: Annotated[
+        str, typer.Option(help="Comment lengths (chars) timed for linearity in length.")
+    ] = "50,200,800,3200",
     model_dir: ModelDir = None,
     json_output: Annotated[
         Path | None, typer.Option("--json", help="Also write the report as JSON.")
     ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(help="Loopback URL of a running vicx service: adds /v1/analyze latency."),
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key for --api-url.")] = None,
+    api_seconds: Annotated[float, typer.Option(min=1, help="Duration of the API load.")] = 30.0,
+    api_concurrency: Annotated[int, typer.Option(min=1, help="Concurrent API clients.")] = 8,
+    parallel: Annotated[
+        bool, typer.Option("--parallel", help="Time `vicx analyze` one process vs --jobs.")
+    ] = False,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="Time `vicx analyze --engine dask` vs one process.")
+    ] = False,
+    scale_rows: Annotated[
+        int, typer.Option(min=1, help="Rows of the --parallel / --dask runs.")
+    ] = 200_000,
+    scale_jobs: Annotated[
+        int, typer.Option(min=2, help="Processes / Dask workers of those runs.")
+    ] = 2,
+    million: Annotated[
+        bool, typer.Option("--million", help="Time and peak memory of a 1,000,000-row file.")
+    ] = False,
+    million_rows: Annotated[int, typer.Option(min=1, help="Rows of the --million run.")] = (
+        1_000_000
+    ),
+    verbose: Annotated[bool, typer.Option("--verbose/--quiet", "-v/-q")] = True,
 ) -> None:
-    """Measure throughput, cold start and memory, against underthesea's word_tokenize."""
-    from nlp.bench import run_bench
+    """Measure throughput, growth, cold start and memory against word_tokenize and TF-IDF+SVM.
 
+    The default run takes a few minutes; --sizes with 200000, --parallel, --dask, --million and
+    --api-url add the long or external parts.
+    """
+    from nlp.bench import run_bench
+    from nlp.bench_scale import CliRun, million_run, runs_markdown, scale_runs
+
+    batch_sizes = _positive_ints(sizes, "--sizes")
+    comment_lengths = _positive_ints(lengths, "--lengths")
+    if api_url is not None:
+        from api.loadtest import LoadTestError, check_loopback
+
+        try:
+            check_loopback(api_url)
+        except LoadTestError as error:
+            typer.echo(f"error: --api-url: {error}", err=True)
+            raise typer.Exit(2) from error
+    configure_logging(verbose)
+    scaled: list[CliRun] = []
+    big: CliRun | None = None
     try:
-        report = run_bench(comments, model_dir)
+        report = run_bench(comments, model_dir, sizes=batch_sizes, lengths=comment_lengths)
+        if parallel or dask:
+            scaled = scale_runs(
+                scale_rows, scale_jobs, parallel=parallel, dask=dask, model_dir=model_dir
+            )
+        if million:
+            big = million_run(million_rows, model_dir)
     except VicxError as error:
         fail(error)
-    typer.echo(report.markdown())
+    api_markdown, api_json = None, None
+    if api_url is not None:
+        from api.bench_api import api_section
+        from api.loadtest import LoadTestError
+
+        try:
+            api_markdown, api_json = api_section(
+                api_url, key=api_key, seconds=api_seconds, concurrency=api_concurrency
+            )
+        except LoadTestError as error:
+            typer.echo(f"error: --api-url: {error}", err=True)
+            raise typer.Exit(2) from error
+    sections = [report.markdown()]
+    if scaled or big is not None:
+        sections.append(runs_markdown([*scaled, *([big] if big else [])]))
+    if api_markdown is not None:
+        sections.append(api_markdown)
+    typer.echo("\n\n".join(sections))
     if json_output is not None:
-        json_output.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+        document = report.as_dict() | {
+            "scale_out": [run.as_dict() for run in scaled],
+            "million": None if big is None else big.as_dict(),
+            "api": api_json,
+        }
+        json_output.write_text(json.dumps(document, indent=2), encoding="utf-8")
 
 
 @train_app.command("all")
@@ -233,5 +381,9 @@ def train_all(
 
 
 # Head-specific commands live in their own modules and register themselves on ``train_app``.
+import api.cli_batchbench  # noqa: E402
 import api.cli_detractor  # noqa: E402
-import api.cli_topics  # noqa: E402, F401
+import api.cli_robustness  # noqa: E402
+import api.cli_service  # noqa: E402
+import api.cli_topics  # noqa: E402
+import api.cli_vlsp  # noqa: E402, F401
