@@ -274,34 +274,49 @@ def driver_impact(frame: pd.DataFrame, score_column: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("topic")
 
 
+def key_driver_row(
+    topic: str,
+    polarity: str,
+    mentioned: np.ndarray,
+    outcome: np.ndarray,
+    scored: np.ndarray,
+    basis: str,
+) -> dict[str, Any] | None:
+    """One key-driver row from boolean ``mentioned`` and float ``outcome`` arrays (``scored``:
+    where outcome is known); None when no scored row mentions the topic with this polarity.
+    The batch service calls it on its rollup arrays, so both report the same numbers."""
+    present = mentioned & scored
+    absent = ~mentioned & scored
+    count = int(present.sum())
+    if count == 0:
+        return None
+    rate_present = float(outcome[present].mean())
+    rate_absent = float(outcome[absent].mean()) if absent.any() else math.nan
+    lift = rate_present / rate_absent if rate_absent > 0 else math.nan
+    return {
+        "topic": topic,
+        "polarity": polarity,
+        "mentions": count,
+        "share": round(count / int(scored.sum()), 4),
+        "detractor_rate_present": round(rate_present, 4),
+        "detractor_rate_absent": round(rate_absent, 4),
+        "lift": round(lift, 4),
+        "basis": basis,
+    }
+
+
 def _key_driver_rows(outcome: pd.Series, frame: pd.DataFrame, basis: str) -> list[dict[str, Any]]:
     """``outcome``: 1/0 detractor flags (observed) or probabilities (predicted) per row."""
     rows = []
-    scored = outcome.notna()
-    total = int(scored.sum())
+    values = outcome.to_numpy(dtype=float)
+    scored = ~np.isnan(values)
     for polarity in POLARITIES:
         mentions = topic_mentions(frame, polarity)
         for topic in TOPICS:
-            present = mentions[topic] & scored
-            absent = ~mentions[topic] & scored
-            count = int(present.sum())
-            if count == 0:
-                continue
-            rate_present = float(outcome[present].mean())
-            rate_absent = float(outcome[absent].mean()) if absent.any() else math.nan
-            lift = rate_present / rate_absent if rate_absent > 0 else math.nan
-            rows.append(
-                {
-                    "topic": topic,
-                    "polarity": polarity,
-                    "mentions": count,
-                    "share": round(count / total, 4),
-                    "detractor_rate_present": round(rate_present, 4),
-                    "detractor_rate_absent": round(rate_absent, 4),
-                    "lift": round(lift, 4),
-                    "basis": basis,
-                }
-            )
+            mentioned = mentions[topic].to_numpy(dtype=bool)
+            row = key_driver_row(topic, polarity, mentioned, values, scored, basis)
+            if row is not None:
+                rows.append(row)
     return rows
 
 

@@ -653,31 +653,13 @@ def key_drivers(rows: BreakdownRows, outcome: np.ndarray, basis: str) -> list[di
     NaN where unknown.
     """
     scored = ~np.isnan(outcome)
-    total = int(scored.sum())
     table = []
     for polarity in POLARITIES:
         for topic in TOPICS:
             mentioned = rows.with_polarity(topic, polarity)
-            present = mentioned & scored
-            absent = ~mentioned & scored
-            count = int(present.sum())
-            if count == 0:
-                continue
-            rate_present = float(outcome[present].mean())
-            rate_absent = float(outcome[absent].mean()) if absent.any() else math.nan
-            lift = rate_present / rate_absent if rate_absent > 0 else math.nan
-            table.append(
-                {
-                    "topic": topic,
-                    "polarity": polarity,
-                    "mentions": count,
-                    "share": round(count / total, 4),
-                    "detractor_rate_present": round(rate_present, 4),
-                    "detractor_rate_absent": round(rate_absent, 4),
-                    "lift": round(lift, 4),
-                    "basis": basis,
-                }
-            )
+            row = nps.key_driver_row(topic, polarity, mentioned, outcome, scored, basis)
+            if row is not None:
+                table.append(row)
     ordered = pd.DataFrame(table, columns=list(nps.KEY_DRIVER_COLUMNS)).sort_values(
         ["lift", "mentions"], ascending=False, ignore_index=True
     )
