@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -33,6 +35,7 @@ from api.dashboard.preview import preview_bytes
 from api.service.auth import Principal
 from api.service.deps import get_session, get_settings
 from api.service.errors import ApiError, pipeline_status
+from api.service.rollups import Filters
 from api.service.settings import Settings
 from nlp.errors import VicxError
 
@@ -49,6 +52,54 @@ router = APIRouter(include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 FilterQuery = Annotated[list[str] | None, Query(alias="filter")]
+
+
+@dataclass(frozen=True)
+class ViewQuery:
+    """The query the batch views share: metadata filters and a date range (the scope) and, in
+    the drill-down and export, the bar that was clicked (topic, polarity, sentiment)."""
+
+    filters: list[str] | None
+    date_from: str | None
+    date_to: str | None
+    topic: str | None = None
+    sentiment: str | None = None
+    polarity: str | None = None
+
+    def scope(self, frame: pd.DataFrame) -> Filters:
+        return data.parse_filters(frame, self.filters, self.date_from, self.date_to)
+
+    def drill(self, frame: pd.DataFrame) -> Filters:
+        return data.parse_filters(
+            frame,
+            self.filters,
+            self.date_from,
+            self.date_to,
+            topic=self.topic,
+            sentiment=self.sentiment,
+            polarity=self.polarity,
+        )
+
+
+def _scope_query(
+    filters: FilterQuery = None, date_from: str | None = None, date_to: str | None = None
+) -> ViewQuery:
+    return ViewQuery(filters, date_from, date_to)
+
+
+ScopeQuery = Annotated[ViewQuery, Depends(_scope_query)]
+
+
+def _drill_query(
+    scope: ScopeQuery,
+    topic: str | None = None,
+    sentiment: str | None = None,
+    polarity: str | None = None,
+) -> ViewQuery:
+    return replace(scope, topic=topic, sentiment=sentiment, polarity=polarity)
+
+
+DrillQuery = Annotated[ViewQuery, Depends(_drill_query)]
 
 
 @cache
@@ -326,16 +377,14 @@ async def overview_json(
     batch_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    filters: FilterQuery = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
+    query: ScopeQuery,
 ) -> Response:
     """The overview's JSON twin: GET /v1/batches/{id}/breakdown with the same query."""
 
     async def handler(page: Page) -> Response:
         batch = data.get_finished_batch(session, page.principal, batch_id)
         frame = data.rollup(settings, batch)
-        parsed = data.parse_filters(frame, filters, date_from, date_to)
+        parsed = query.scope(frame)
         return JSONResponse(data.breakdown(frame, parsed))
 
     return await _page(request, handler)
@@ -347,14 +396,12 @@ async def overview(
     batch_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    filters: FilterQuery = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
+    query: ScopeQuery,
 ) -> Response:
     async def handler(page: Page) -> Response:
         batch = data.get_finished_batch(session, page.principal, batch_id)
         frame = data.rollup(settings, batch)
-        parsed = data.parse_filters(frame, filters, date_from, date_to)
+        parsed = query.scope(frame)
         view = views.overview_view(
             page.t, batch, data.breakdown(frame, parsed), data.columns(frame), parsed
         )
@@ -373,12 +420,7 @@ async def comments_json(
     batch_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    filters: FilterQuery = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    topic: str | None = None,
-    sentiment: str | None = None,
-    polarity: str | None = None,
+    query: DrillQuery,
     q: str | None = None,
     page: int = 1,
     page_size: int = views.COMMENTS_PAGE_SIZE,
@@ -389,9 +431,7 @@ async def comments_json(
     async def handler(current: Page) -> Response:
         batch = data.get_finished_batch(session, current.principal, batch_id)
         frame = data.rollup(settings, batch)
-        parsed = data.parse_filters(
-            frame, filters, date_from, date_to, topic=topic, sentiment=sentiment, polarity=polarity
-        )
+        parsed = query.drill(frame)
         found = data.comments(
             settings, session, batch, parsed, q=q, sort=sort, page=page, page_size=page_size
         )
@@ -406,12 +446,7 @@ async def comments_page(
     batch_id: str,
     session: SessionDep,
     settings: SettingsDep,
-    filters: FilterQuery = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    topic: str | None = None,
-    sentiment: str | None = None,
-    polarity: str | None = None,
+    query: DrillQuery,
     q: str | None = None,
     page: int = 1,
     sort: str | None = None,
@@ -419,10 +454,8 @@ async def comments_page(
     async def handler(current: Page) -> Response:
         batch = data.get_finished_batch(session, current.principal, batch_id)
         frame = data.rollup(settings, batch)
-        scope = data.parse_filters(frame, filters, date_from, date_to)
-        parsed = data.parse_filters(
-            frame, filters, date_from, date_to, topic=topic, sentiment=sentiment, polarity=polarity
-        )
+        scope = query.scope(frame)
+        parsed = query.drill(frame)
         found = data.comments(
             settings,
             session,
@@ -450,21 +483,14 @@ async def export(
     fmt: str,
     session: SessionDep,
     settings: SettingsDep,
-    filters: FilterQuery = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    topic: str | None = None,
-    sentiment: str | None = None,
-    polarity: str | None = None,
+    query: DrillQuery,
 ) -> Response:
     """The current view (filters, and the drill-down's topic/polarity/sentiment) as a file."""
 
     async def handler(page: Page) -> Response:
         batch = data.get_finished_batch(session, page.principal, batch_id)
         frame = data.rollup(settings, batch)
-        parsed = data.parse_filters(
-            frame, filters, date_from, date_to, topic=topic, sentiment=sentiment, polarity=polarity
-        )
+        parsed = query.drill(frame)
         return data.export(settings, request.app.state.sessions, batch, parsed, fmt)
 
     return await _page(request, handler)
