@@ -356,16 +356,15 @@ def comments_page(
         settings, batch.id, frame, filters, q=q, sort=sort, page=page, page_size=page_size
     )
     items = []
-    for row in read_rows(session, batch.id, chosen.row_nos):
+    # A page shows what the Analyzer read; the whole cell stays in the results download.
+    for row, text, cut in read_rows(session, batch.id, chosen.row_nos, text_limit=MAX_TEXT_CHARS):
         result = row.result or {}
         evidence = result.get("evidence") or {}
-        # A page shows what the Analyzer read; the whole cell stays in the results download.
-        text = row.text[:MAX_TEXT_CHARS] if row.text is not None else None
         items.append(
             CommentPublic(
                 row_no=row.row_no,
                 text=text,
-                text_truncated=text is not None and len(row.text or "") > len(text),
+                text_truncated=cut,
                 score=row.score,
                 date=row.date,
                 meta={str(k): str(v) for k, v in (row.meta or {}).items()},

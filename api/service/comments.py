@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
 
 from api.service.folding import fold
 from api.service.models import BatchRow
@@ -86,14 +86,24 @@ def select_page(
     )
 
 
-def read_rows(session: Session, batch_id: str, row_nos: Sequence[int]) -> list[BatchRow]:
-    """The stored rows, in the order of ``row_nos``."""
+def read_rows(
+    session: Session, batch_id: str, row_nos: Sequence[int], *, text_limit: int
+) -> list[tuple[BatchRow, str | None, bool]]:
+    """The stored rows in the order of ``row_nos``, each with its text cut to ``text_limit``
+    characters and whether it was cut. The cut happens in the database: a page of comments does
+    not read a multi-megabyte cell whole to show its first ``text_limit`` characters."""
     if not row_nos:
         return []
-    found = session.scalars(
-        select(BatchRow).where(BatchRow.batch_id == batch_id, BatchRow.row_no.in_(row_nos))
+    head = func.substr(BatchRow.text, 1, text_limit + 1)
+    found = session.execute(
+        select(BatchRow, head)
+        .options(defer(BatchRow.text))
+        .where(BatchRow.batch_id == batch_id, BatchRow.row_no.in_(row_nos))
     ).all()
-    by_number = {row.row_no: row for row in found}
+    by_number = {
+        row.row_no: (row, None if text is None else text[:text_limit], len(text or "") > text_limit)
+        for row, text in found
+    }
     return [by_number[n] for n in row_nos if n in by_number]
 
 

@@ -285,3 +285,5 @@ def test_cell_bigger_than_the_csv_field_limit(
     assert huge["text_truncated"] is True
     assert len(huge["text"]) == 10_000
     assert "truncated" in huge["result"]["flags"]
+    short = next(item for item in page["items"] if item["row_no"] == 2)
+    assert (short["text"], short["text_truncated"]) == ("ngon", False)

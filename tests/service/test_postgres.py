@@ -3,6 +3,8 @@ fixture; skipped with the reason when PostgreSQL is not installed)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,6 +14,7 @@ from api.service.auth import create_key, find_key
 from api.service.db import make_engine, make_sessionmaker
 from api.service.models import Base
 from tests.service.conftest import MakeService
+from tests.service.test_batches import upload, wait_done
 
 pytestmark = pytest.mark.slow
 
@@ -42,3 +45,23 @@ def test_the_service_runs_on_postgresql(make_service: MakeService, postgres_url:
         assert response.status_code == 200
         assert response.json()["results"][0]["sentiment"] == "positive"
         assert http.get("/metrics").status_code == 200
+
+
+def test_a_batch_runs_and_pages_on_postgresql(
+    make_service: MakeService, postgres_url: str, tmp_path: Path
+) -> None:
+    """Upload -> worker -> breakdown -> comments page, the database functions (the text cut in
+    SQL) included, on PostgreSQL rather than SQLite."""
+    long_text = "Phòng sạch, lễ tân dễ thương. " * 400  # 12,000 characters: cut on the page
+    path = tmp_path / "pg.csv"
+    path.write_text(f'comment\n"{long_text}"\nGiá hơi cao\n', encoding="utf-8")
+    server = make_service(database_url=postgres_url)
+    with server.client() as http:
+        response = upload(http, path, text_column="comment")
+        assert response.status_code == 202, response.text
+        batch = wait_done(http, response.json()["id"])
+        assert (batch["status"], batch["rows_done"]) == ("done", 2)
+        page = http.get(f"/v1/batches/{batch['id']}/comments").json()
+    by_row = {item["row_no"]: item for item in page["items"]}
+    assert len(by_row[1]["text"]) == 10_000 and by_row[1]["text_truncated"] is True
+    assert (by_row[2]["text"], by_row[2]["text_truncated"]) == ("Giá hơi cao", False)
