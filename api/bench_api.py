@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.loadtest import LoadReport, run_loadtest
+from nlp.markdown import markdown_table
 
 
 def api_markdown(report: LoadReport) -> str:
@@ -26,9 +27,7 @@ def api_markdown(report: LoadReport) -> str:
         ),
         ("errors", f"{report.errors:,} ({kinds})"),
     ]
-    lines = ["| real-time API | value |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
-    return "\n".join(lines)
+    return markdown_table(["real-time API", "value"], rows)
 
 
 def api_section(

@@ -33,6 +33,7 @@ import httpx
 import typer
 
 from api.cli import app
+from nlp.markdown import markdown_table
 
 BRANCHES: Final = (
     "Quận 1", "Quận 3", "Quận 7", "Thủ Đức", "Bình Thạnh", "Gò Vấp",
@@ -262,35 +263,63 @@ def _markdown(report: ServiceBench) -> str:
         f"VICX_BATCH_CHUNK_ROWS={report.chunk_rows}; load average before/after: "
         f"{report.load_average}",
         "",
-        "| batch | rows | upload MB | upload s | upload to done s | processing s | rows/s |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for name, run in (("upload to done", report.batch), ("breakdown batch", report.big_batch)):
-        if run is not None:
-            lines.append(
-                f"| {name} | {run.rows:,} | {run.upload_bytes / 1e6:.1f} | {run.upload_seconds} | "
-                f"{run.upload_to_done_seconds} | {run.processing_seconds} | "
-                f"{run.rows_per_second:,} |"
-            )
+    batches: list[tuple[object, ...]] = [
+        (
+            name,
+            f"{run.rows:,}",
+            f"{run.upload_bytes / 1e6:.1f}",
+            run.upload_seconds,
+            run.upload_to_done_seconds,
+            run.processing_seconds,
+            f"{run.rows_per_second:,}",
+        )
+        for name, run in (("upload to done", report.batch), ("breakdown batch", report.big_batch))
+        if run is not None
+    ]
     if report.reference is not None:
         ref = report.reference
-        lines.append(
-            f"| reference: `vicx analyze --jobs {report.batch_jobs}`, same file | {ref.rows:,} | "
-            f"- | - | {ref.seconds} | - | {ref.rows_per_second:,} |"
+        batches.append(
+            (
+                f"reference: `vicx analyze --jobs {report.batch_jobs}`, same file",
+                f"{ref.rows:,}",
+                "-",
+                "-",
+                ref.seconds,
+                "-",
+                f"{ref.rows_per_second:,}",
+            )
         )
+    batch_headers = [
+        "batch",
+        "rows",
+        "upload MB",
+        "upload s",
+        "upload to done s",
+        "processing s",
+        "rows/s",
+    ]
+    lines.append(markdown_table(batch_headers, batches))
     if report.queries:
         rows = report.big_batch.rows if report.big_batch else 0
-        lines += [
-            "",
-            f"| request on the {rows:,}-row batch | rows selected | first ms | warm median ms "
-            "| warm max ms |",
-            "|---|---|---|---|---|",
+        query_headers = [
+            f"request on the {rows:,}-row batch",
+            "rows selected",
+            "first ms",
+            "warm median ms",
+            "warm max ms",
         ]
-        lines += [
-            f"| {q.query} | {q.rows_selected if q.rows_selected is not None else '-'} | "
-            f"{q.first_ms} | {q.warm_median_ms} | {q.warm_max_ms} |"
+        queries = [
+            (
+                q.query,
+                "-" if q.rows_selected is None else q.rows_selected,
+                q.first_ms,
+                q.warm_median_ms,
+                q.warm_max_ms,
+            )
             for q in report.queries
         ]
+        lines += ["", markdown_table(query_headers, queries)]
     return "\n".join(lines)
 
 

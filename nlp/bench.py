@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from nlp.analyzer import Analyzer
 from nlp.corpora import load_corpus
+from nlp.markdown import markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -111,18 +112,21 @@ class BenchReport:
             ("peak RSS, this benchmark process", f"{self.peak_rss_mb_bench:.0f} MB"),
         ]
         rows += [(f"stage: {name}", f"{seconds:.2f} s") for name, seconds in self.stages_s.items()]
-        lines = ["| measure | value |", "|---|---|"]
-        lines += [f"| {name} | {value} |" for name, value in rows]
-        lines += [
-            "",
-            "| batch size (comments) | seconds | comments/s | µs per comment |",
-            "|---|---|---|---|",
-        ]
-        lines += [
-            f"| {s.comments:,} | {s.seconds:.2f} | {s.comments_per_s:,.0f} | "
-            f"{s.us_per_comment:,.0f} |"
-            for s in self.sizes
-        ]
+        lines = [markdown_table(["measure", "value"], rows), ""]
+        lines.append(
+            markdown_table(
+                ["batch size (comments)", "seconds", "comments/s", "µs per comment"],
+                [
+                    (
+                        f"{s.comments:,}",
+                        f"{s.seconds:.2f}",
+                        f"{s.comments_per_s:,.0f}",
+                        f"{s.us_per_comment:,.0f}",
+                    )
+                    for s in self.sizes
+                ],
+            )
+        )
         if self.size_linearity is not None:
             lines.append(
                 f"\nLinearity in batch size (µs per comment at {self.sizes[-1].comments:,} / at "
@@ -130,13 +134,25 @@ class BenchReport:
             )
         lines += [
             "",
-            "| comment length (chars) | comments | mean chars | µs per comment | µs per 1k chars |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| ~{t.target_chars:,} | {t.comments:,} | {t.mean_chars:,.0f} | "
-            f"{t.us_per_comment:,.0f} | {t.us_per_1k_chars:,.0f} |"
-            for t in self.lengths
+            markdown_table(
+                [
+                    "comment length (chars)",
+                    "comments",
+                    "mean chars",
+                    "µs per comment",
+                    "µs per 1k chars",
+                ],
+                [
+                    (
+                        f"~{t.target_chars:,}",
+                        f"{t.comments:,}",
+                        f"{t.mean_chars:,.0f}",
+                        f"{t.us_per_comment:,.0f}",
+                        f"{t.us_per_1k_chars:,.0f}",
+                    )
+                    for t in self.lengths
+                ],
+            ),
         ]
         if self.length_linearity is not None:
             lines.append(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from nlp.bench import SEED, comment_pool, machine_load, measure_command, vicx_command
+from nlp.markdown import markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -49,23 +50,38 @@ class CliRun:
 
 
 def runs_markdown(runs: Sequence[CliRun]) -> str:
-    lines = [
-        "| run | rows | wall s | rows/s | speed-up vs one process | CPU s (vs one process) "
-        "| same rows as one process | peak RSS (largest process) | load at start |",
-        "|---|---|---|---|---|---|---|---|---|",
+    headers = [
+        "run",
+        "rows",
+        "wall s",
+        "rows/s",
+        "speed-up vs one process",
+        "CPU s (vs one process)",
+        "same rows as one process",
+        "peak RSS (largest process)",
+        "load at start",
     ]
+    rows = []
     for run in runs:
         speedup = "-" if run.speedup_vs_one_process is None else f"{run.speedup_vs_one_process}x"
         cpu = f"{run.cpu_s:.0f}"
         if run.cpu_vs_one_process is not None:
             cpu += f" ({run.cpu_vs_one_process:.2f}x)"
         same = {None: "-", True: "yes", False: "NO"}[run.identical_to_one_process]
-        lines.append(
-            f"| {run.label} (`{run.command}`) | {run.rows:,} | {run.wall_s:.1f} | "
-            f"{run.rows_per_s:,.0f} | {speedup} | {cpu} | {same} | {run.peak_rss_mb:.0f} MB | "
-            f"{run.load_at_start:.1f} |"
+        rows.append(
+            [
+                f"{run.label} (`{run.command}`)",
+                f"{run.rows:,}",
+                f"{run.wall_s:.1f}",
+                f"{run.rows_per_s:,.0f}",
+                speedup,
+                cpu,
+                same,
+                f"{run.peak_rss_mb:.0f} MB",
+                f"{run.load_at_start:.1f}",
+            ]
         )
-    return "\n".join(lines)
+    return markdown_table(headers, rows)
 
 
 def write_comments_csv(path: Path, rows: int, seed: int = SEED) -> None:

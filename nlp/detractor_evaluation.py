@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from nlp import markdown
 from nlp.corpora import load_corpus
 from nlp.labelled import LabelledComment, load_gold
 from nlp.normalize import normalize
@@ -167,29 +168,30 @@ def _cell(value: float, digits: int = 3) -> str:
 
 
 def markdown_table(metrics: Sequence[DetractorMetrics]) -> str:
-    lines = [
-        "| benchmark | n | detractors | ROC-AUC | PR-AUC | Brier | ECE (10 bins) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for m in metrics:
-        lines.append(
-            f"| {m.benchmark} | {m.n} | {m.detractor_rate:.1%} | {_cell(m.roc_auc)} | "
-            f"{_cell(m.pr_auc)} | {_cell(m.brier)} | {_cell(m.ece)} |"
-        )
-    return "\n".join(lines)
+    return markdown.markdown_table(
+        ["benchmark", "n", "detractors", "ROC-AUC", "PR-AUC", "Brier", "ECE (10 bins)"],
+        [
+            (
+                m.benchmark,
+                m.n,
+                f"{m.detractor_rate:.1%}",
+                _cell(m.roc_auc),
+                _cell(m.pr_auc),
+                _cell(m.brier),
+                _cell(m.ece),
+            )
+            for m in metrics
+        ],
+    )
 
 
 def reliability_markdown(metrics: DetractorMetrics) -> str:
     """The reliability table of one benchmark: predicted vs observed detractor rate per bin."""
-    lines = [
-        f"Reliability on {metrics.benchmark}:",
-        "",
-        "| P(detractor) bin | rows | mean predicted | observed rate |",
-        "|---|---|---|---|",
-    ]
-    for b in metrics.reliability:
-        lines.append(
-            f"| {b.low:.1f}-{b.high:.1f} | {b.n} | {_cell(b.mean_predicted)} | "
-            f"{_cell(b.observed_rate)} |"
-        )
-    return "\n".join(lines)
+    table = markdown.markdown_table(
+        ["P(detractor) bin", "rows", "mean predicted", "observed rate"],
+        [
+            (f"{b.low:.1f}-{b.high:.1f}", b.n, _cell(b.mean_predicted), _cell(b.observed_rate))
+            for b in metrics.reliability
+        ],
+    )
+    return f"Reliability on {metrics.benchmark}:\n\n{table}"

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from nlp import markdown
 from nlp.corpora import corpus_splits, load_corpus
 from nlp.labelled import LabelledComment, load_gold
 from nlp.normalize import normalize, strip_diacritics
@@ -117,19 +118,14 @@ def evaluate_sentiment(
 
 
 def markdown_table(metrics: Sequence[SentimentMetrics]) -> str:
-    lines = [
-        "| benchmark | n | accuracy | macro-F1 | F1 negative | F1 neutral | F1 positive |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    labels = ("negative", "neutral", "positive")
+    rows = []
     for m in metrics:
-        cells = [m.f1.get(label) for label in ("negative", "neutral", "positive")]
+        cells = [m.f1.get(label) for label in labels]
         shown = ["-" if c is None else f"{c:.3f}" for c in cells]
-        lines.append(
-            f"| {m.benchmark} | {m.n} | {m.accuracy:.3f} | {m.macro_f1:.3f} | "
-            + " | ".join(shown)
-            + " |"
-        )
-    return "\n".join(lines)
+        rows.append([m.benchmark, m.n, f"{m.accuracy:.3f}", f"{m.macro_f1:.3f}", *shown])
+    headers = ["benchmark", "n", "accuracy", "macro-F1", *(f"F1 {label}" for label in labels)]
+    return markdown.markdown_table(headers, rows)
 
 
 @dataclass(frozen=True, slots=True)

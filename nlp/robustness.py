@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from nlp.analyzer import MAX_TEXT_CHARS, Analyzer
+from nlp.markdown import markdown_table
 from nlp.normalize import Normalizer
 from nlp.pii import redact
 from nlp.result import FLAG_EMPTY_TEXT, FLAG_NOT_TEXT, FLAG_TRUNCATED, SENTIMENTS, Result
@@ -225,18 +226,17 @@ class RobustnessReport:
             f"median {self.median_analyze_s * 1000:.1f} ms; "
             f"contract violations: {sum(map(len, self.contract_problems.values()))}",
             "",
-            "| step | slowest comments | chars | seconds |",
-            "|---|---|---|---|",
         ]
-        for step, timings in (
-            ("`Analyzer.analyze`", self.analyze),
-            ("`normalize` (whole text)", self.normalize),
-            ("`pii.redact` (whole text)", self.redact),
-        ):
-            for timing in timings[:top]:
-                lines.append(
-                    f"| {step} | {timing.case} | {timing.chars:,} | {timing.seconds:.3f} |"
-                )
+        rows = [
+            (step, timing.case, f"{timing.chars:,}", f"{timing.seconds:.3f}")
+            for step, timings in (
+                ("`Analyzer.analyze`", self.analyze),
+                ("`normalize` (whole text)", self.normalize),
+                ("`pii.redact` (whole text)", self.redact),
+            )
+            for timing in timings[:top]
+        ]
+        lines.append(markdown_table(["step", "slowest comments", "chars", "seconds"], rows))
         return "\n".join(lines)
 
 
