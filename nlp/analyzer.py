@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from nlp.bundle import Bundle, load_bundle
 from nlp.errors import RETRAIN_HINT, MissingColumnError, ModelIncompatibleError
 from nlp.gc_pause import collector_paused
-from nlp.heads import TopicPrediction
+from nlp.heads import SentimentContext, TopicPrediction
 from nlp.normalize import Normalizer
 from nlp.paths import models_dir
 from nlp.result import (
@@ -65,16 +65,11 @@ class Analyzer:
         detractor: Bundle | None = None,
         normalizer: Normalizer | None = None,
     ) -> None:
-        features_sha = features.model_sha256
         for head in (sentiment, topics, detractor):
-            if head is not None and head.manifest.get("features_sha256") != features_sha:
-                raise ModelIncompatibleError(
-                    f"The {head.name} bundle was trained on another features bundle than the one "
-                    f"in {features.path}. {RETRAIN_HINT}",
-                    head=head.name,
-                    expected=head.manifest.get("features_sha256"),
-                    actual=features_sha,
-                )
+            _check_pin(head, "features_sha256", features, required=True)
+        # A head that reads the sentiment head's output (the topics polarity stacker) pins it.
+        for head in (topics, detractor):
+            _check_pin(head, "sentiment_sha256", sentiment, required=False)
         self.features = features
         self.sentiment = sentiment
         self.topics = topics
@@ -110,6 +105,26 @@ class Analyzer:
         probabilities: np.ndarray = self.sentiment.model.predict_proba(self.featurize(normalised))
         return probabilities
 
+    def predict_topics(
+        self,
+        normalised: Sequence[str],
+        matrix: sp.csr_matrix | None = None,
+        probabilities: np.ndarray | None = None,
+    ) -> list[TopicPrediction]:
+        """The topics head on already-normalised texts (their features and sentiment
+        probabilities are computed when not given). Needs a topics bundle."""
+        if self.topics is None:
+            raise ValueError("No topics bundle is installed")
+        if matrix is None:
+            matrix = self.featurize(normalised)
+        if probabilities is None:
+            probabilities = self.sentiment.model.predict_proba(matrix)
+        context = SentimentContext(probabilities, self.sentiment.model.predict_proba)
+        predictions: list[TopicPrediction] = self.topics.model.predict(
+            normalised, matrix, self.featurize, context
+        )
+        return predictions
+
     def _analyze_texts(self, texts: Sequence[str]) -> list[Result]:
         with collector_paused():
             normalised = self.normalizer.normalize_many(texts)
@@ -131,7 +146,7 @@ class Analyzer:
         probabilities = self.sentiment.model.predict_proba(matrix)
         topics: list[TopicPrediction] | None = None
         if self.topics is not None:
-            topics = self.topics.model.predict(kept, matrix, self.featurize)
+            topics = self.predict_topics(kept, matrix, probabilities)
         detractor: list[float] | None = None
         if self.detractor is not None:
             detractor = self.detractor.model.predict_proba(matrix, probabilities, topics).tolist()
@@ -192,6 +207,23 @@ class Analyzer:
         # rather than being shadowed by (or shadowing) vicx's output.
         renamed = {c: f"input_{c}" for c in frame.columns if c in RESULT_FIELDS}
         return pd.concat([frame.rename(columns=renamed), fields], axis=1)
+
+
+def _check_pin(head: Bundle | None, key: str, base: Bundle, *, required: bool) -> None:
+    """Refuse a head whose manifest pins (``key``) another ``base`` bundle than the loaded one."""
+    if head is None:
+        return
+    pinned = head.manifest.get(key)
+    if pinned is None and not required:
+        return
+    if pinned != base.model_sha256:
+        raise ModelIncompatibleError(
+            f"The {head.name} bundle was trained on another {base.name} bundle than the one in "
+            f"{base.path}. {RETRAIN_HINT}",
+            head=head.name,
+            expected=pinned,
+            actual=base.model_sha256,
+        )
 
 
 def _is_missing(value: object) -> bool:

@@ -103,7 +103,7 @@ class ModelCorruptedError(ModelError):
 
 
 class ModelIncompatibleError(ModelError):
-    """A bundle was built with other library versions or another features bundle."""
+    """A bundle was built with other library versions or another features (or sentiment) bundle."""
 
     code = "E203_model_incompatible"
 

@@ -16,6 +16,20 @@ import scipy.sparse as sp
 
 #: Turns normalised texts (e.g. clauses) into rows of the shared feature space.
 Featurize = Callable[[Sequence[str]], sp.csr_matrix]
+#: Rows of the shared feature space -> sentiment probabilities in ``SENTIMENTS`` order.
+SentimentProba = Callable[[sp.csr_matrix], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentContext:
+    """What the sentiment head says about a batch, for heads that build on it.
+
+    The topic head's polarity stacker reads the overall sentiment of each comment and asks the
+    sentiment head about the clauses that carry a topic.
+    """
+
+    probabilities: np.ndarray  # one row per comment of the batch, SENTIMENTS order
+    predict_proba: SentimentProba
 
 
 @dataclass(slots=True)
@@ -30,7 +44,11 @@ class TopicPrediction:
 
 class TopicModel(Protocol):
     def predict(
-        self, normalised: Sequence[str], features: sp.csr_matrix, featurize: Featurize
+        self,
+        normalised: Sequence[str],
+        features: sp.csr_matrix,
+        featurize: Featurize,
+        sentiment: SentimentContext | None = None,
     ) -> list[TopicPrediction]: ...
 
 

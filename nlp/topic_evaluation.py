@@ -14,6 +14,7 @@ from nlp.corpora import load_corpus
 from nlp.evaluation import gold_style_groups
 from nlp.heads import TopicPrediction
 from nlp.labelled import LabelledComment, load_gold
+from nlp.markdown import markdown_table
 from nlp.normalize import normalize
 
 #: Maps already-normalised texts to topic predictions.
@@ -153,9 +154,7 @@ def analyzer_topics(analyzer: Any) -> TopicPredictFn:
         predictions: list[TopicPrediction] = []
         for start in range(0, len(normalised), 2048):
             batch = list(normalised[start : start + 2048])
-            predictions += analyzer.topics.model.predict(
-                batch, analyzer.featurize(batch), analyzer.featurize
-            )
+            predictions += analyzer.predict_topics(batch)
         return predictions
 
     return predict
@@ -163,16 +162,25 @@ def analyzer_topics(analyzer: Any) -> TopicPredictFn:
 
 def topic_markdown_table(metrics: Sequence[TopicMetrics], topics: Sequence[str]) -> str:
     short = {"physical_evidence": "phys_ev"}
-    header = " | ".join(f"F1 {short.get(t, t)}" for t in topics)
-    lines = [
-        "| benchmark | n | topic micro-F1 | lowest P F1 | pair micro-F1 | polarity acc | "
-        f"{header} |",
-        "|---|---|---|---|---|---|" + "---|" * len(topics),
+    headers = [
+        "benchmark",
+        "n",
+        "topic micro-F1",
+        "lowest P F1",
+        "pair micro-F1",
+        "polarity acc",
+        *(f"F1 {short.get(t, t)}" for t in topics),
     ]
-    for m in metrics:
-        cells = " | ".join("-" if t not in m.f1 else f"{m.f1[t]:.3f}" for t in topics)
-        lines.append(
-            f"| {m.benchmark} | {m.n} | {m.micro_f1:.3f} | {m.lowest_f1:.3f} | "
-            f"{m.pair_micro_f1:.3f} | {m.polarity_accuracy:.3f} | {cells} |"
-        )
-    return "\n".join(lines)
+    rows = [
+        [
+            m.benchmark,
+            m.n,
+            f"{m.micro_f1:.3f}",
+            f"{m.lowest_f1:.3f}",
+            f"{m.pair_micro_f1:.3f}",
+            f"{m.polarity_accuracy:.3f}",
+            *("-" if t not in m.f1 else f"{m.f1[t]:.3f}" for t in topics),
+        ]
+        for m in metrics
+    ]
+    return markdown_table(headers, rows)

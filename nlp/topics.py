@@ -7,8 +7,11 @@ bundle (it satisfies :class:`nlp.heads.TopicModel`):
   probabilities) on the shared features joined with the lexicon features; a per-P threshold
   tuned on the gold dev split decides detection.
 - :class:`nlp.topic_polarity.ClausePolarityModel`: the polarity of each clause. A detected P takes
-  the polarity of the clauses that mention it, so "đồ ăn ngon nhưng phục vụ chậm quá" is
-  product:positive and process:negative.
+  the polarity of the clauses that mention it (its carriers), so "đồ ăn ngon nhưng phục vụ chậm
+  quá" is product:positive and process:negative.
+- :class:`nlp.topic_polarity.PolarityStacker` (optional): weighs that clause opinion against the
+  sentiment head's opinion of the carrier clauses and of the whole comment, when the caller
+  passes the sentiment head's :class:`nlp.heads.SentimentContext`.
 - evidence: the lexicon terms of that P as the comment wrote them; when the classifier found the
   P without a lexicon term, the clause that scores highest for it.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import Any, Final, Self
 
@@ -28,10 +31,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from nlp.clauses import clause_spans, is_unaccented, load_clause_lexicon
-from nlp.heads import Featurize, TopicPrediction
+from nlp.heads import Featurize, SentimentContext, TopicPrediction
 from nlp.result import SENTIMENTS
 from nlp.topic_lexicon import TopicLexicon, TopicMatch
-from nlp.topic_polarity import ClausePolarityModel
+from nlp.topic_polarity import ClausePolarityModel, PolarityStacker
 
 FloatArray = npt.NDArray[np.float64]
 #: Evidence strings kept per topic: enough to highlight, short enough for a CSV cell.
@@ -102,6 +105,16 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
 
 @dataclass(slots=True)
+class TopicScores:
+    """The topic scores of a batch, with the clause-level work kept for the polarity step."""
+
+    probabilities: FloatArray  # comments x topics, pooled with the best clause
+    clause_scores: dict[int, FloatArray] = field(default_factory=dict)  # by multi-clause comment
+    first_clause: dict[int, int] = field(default_factory=dict)  # its first row in clause_features
+    clause_features: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0)))
+
+
+@dataclass(slots=True)
 class _Comment:
     """Per-comment working state: tokens, clauses and lexicon matches."""
 
@@ -143,8 +156,10 @@ class TopicHead:
         use_features: bool = True,
         use_lexicon_features: bool = True,
         lexicon_weight: float = 1.0,
+        stacker: PolarityStacker | None = None,
     ) -> None:
         self.lexicon = lexicon
+        self.stacker = stacker
         self.classifier = classifier
         self.polarity = polarity
         self.use_features = use_features
@@ -181,13 +196,13 @@ class TopicHead:
 
     def topic_probabilities(
         self, comments: Sequence[_Comment], features: sp.csr_matrix, featurize: Featurize
-    ) -> tuple[FloatArray, dict[int, FloatArray]]:
+    ) -> TopicScores:
         """Per comment, the mean of its own score and its best clause's score, for every P.
 
         A bag of words over the whole comment lets one loud clause drown another ("đồ ăn ngon
         nhưng phục vụ chậm quá" scored process 0.19): scoring each clause too and pooling lifted
         gold dev micro-F1 from 0.811 to 0.819 (max alone: 0.815). Only comments of several
-        clauses pay for the clause featurisation. Also returns the clause scores by comment.
+        clauses pay for the clause featurisation. Also keeps the clause scores and features.
         """
         matrix = self.design_matrix(features, [c.matches for c in comments])
         probabilities = self.classifier.predict_proba(matrix)
@@ -201,7 +216,7 @@ class TopicHead:
                 texts.append(comment.clause_text(index))
                 matches.append(comment.matches_in(start, end))
                 owners.append(row)
-        by_comment: dict[int, FloatArray] = {}
+        scored = TopicScores(probabilities)
         if texts:
             clause_features = featurize(texts) if self.use_features else sp.csr_matrix((0, 0))
             scores = self.classifier.predict_proba(self.design_matrix(clause_features, matches))
@@ -212,32 +227,28 @@ class TopicHead:
             own = probabilities[rows]
             probabilities[rows] = (own + np.maximum(own, best)) / 2
             ends = [*starts[1:].tolist(), len(scores)]
-            by_comment = {
+            scored.clause_scores = {
                 row: scores[start:end]
                 for row, start, end in zip(rows.tolist(), starts.tolist(), ends, strict=True)
             }
-        return probabilities, by_comment
+            scored.first_clause = dict(zip(rows.tolist(), starts.tolist(), strict=True))
+            scored.clause_features = clause_features
+        return scored
 
     def predict(
-        self, normalised: Sequence[str], features: sp.csr_matrix, featurize: Featurize
+        self,
+        normalised: Sequence[str],
+        features: sp.csr_matrix,
+        featurize: Featurize,
+        sentiment: SentimentContext | None = None,
     ) -> list[TopicPrediction]:
         comments = self.analyse_texts(normalised)
-        probabilities, clause_scores = self.topic_probabilities(comments, features, featurize)
+        scored = self.topic_probabilities(comments, features, featurize)
+        probabilities = scored.probabilities
         detected = probabilities >= self.classifier.decision_thresholds()
-        # Polarity only for the clauses that carry a detected topic: most clauses carry none.
-        carriers: dict[tuple[int, int], tuple[list[int], list[str]]] = {}
-        needed: dict[tuple[int, int], int] = {}
-        for row, column in zip(*np.nonzero(detected), strict=True):
-            comment = comments[row]
-            topic = self.topics[column]
-            clauses, evidence = self._carrier(comment, topic, clause_scores.get(row), column)
-            carriers[(int(row), int(column))] = (clauses, evidence)
-            for clause in clauses:
-                needed.setdefault((int(row), clause), len(needed))
-        clause_polarity = self.polarity.predict_proba(
-            [comments[row].clause_text(clause) for row, clause in needed]
-        )
-        clause_label = np.argmax(clause_polarity, axis=1).tolist() if needed else []
+        pairs = [(int(r), int(c)) for r, c in zip(*np.nonzero(detected), strict=True)]
+        carriers, polarity = self.pair_polarity(comments, scored, pairs, featurize, sentiment)
+        labels = dict(zip(pairs, np.argmax(polarity, axis=1).tolist(), strict=True))
 
         topics = self.topics
         rounded = np.round(probabilities, 4).tolist()
@@ -253,16 +264,101 @@ class TopicHead:
                 if not detected[row, column]:
                     continue
                 topic = topics[column]
-                clauses, evidence = carriers[(row, column)]
-                if len(clauses) == 1:
-                    label = clause_label[needed[(row, clauses[0])]]
-                else:
-                    mean = clause_polarity[[needed[(row, c)] for c in clauses]].mean(axis=0)
-                    label = int(np.argmax(mean))
                 prediction.topics.append(topic)
-                prediction.topic_sentiments[topic] = SENTIMENTS[label]
-                prediction.evidence[topic] = evidence
+                prediction.topic_sentiments[topic] = SENTIMENTS[labels[(row, column)]]
+                prediction.evidence[topic] = carriers[(row, column)][1]
         return predictions
+
+    def pair_polarity(
+        self,
+        comments: Sequence[_Comment],
+        scored: TopicScores,
+        pairs: Sequence[tuple[int, int]],
+        featurize: Featurize,
+        sentiment: SentimentContext | None,
+    ) -> tuple[dict[tuple[int, int], tuple[list[int], list[str]]], FloatArray]:
+        """For (comment row, topic column) pairs: carrier clauses + evidence, and polarity.
+
+        Without a stacker (or without the sentiment head's opinion) the polarity is the clause
+        model's, averaged over the carrier clauses.
+        """
+        carriers, inputs = self.polarity_inputs(comments, scored, pairs, featurize, sentiment)
+        stacker: PolarityStacker | None = getattr(self, "stacker", None)
+        if stacker is None or sentiment is None:
+            return carriers, inputs[0]
+        return carriers, stacker.predict_proba(PolarityStacker.features(*inputs))
+
+    def polarity_inputs(
+        self,
+        comments: Sequence[_Comment],
+        scored: TopicScores,
+        pairs: Sequence[tuple[int, int]],
+        featurize: Featurize,
+        sentiment: SentimentContext | None,
+    ) -> tuple[
+        dict[tuple[int, int], tuple[list[int], list[str]]],
+        tuple[FloatArray, FloatArray, FloatArray],
+    ]:
+        """Carriers, then the three opinions :class:`PolarityStacker` weighs, one row per pair:
+        the clause model on the carrier clauses, the sentiment head on them (the comment's own
+        sentiment when it is one clause) and the sentiment head on the whole comment.
+        """
+        carriers: dict[tuple[int, int], tuple[list[int], list[str]]] = {}
+        # Polarity only for the clauses that carry a detected topic: most clauses carry none.
+        needed: dict[tuple[int, int], int] = {}
+        for row, column in pairs:
+            clauses, evidence = self._carrier(
+                comments[row], self.topics[column], scored.clause_scores.get(row), column
+            )
+            carriers[(row, column)] = (clauses, evidence)
+            for clause in clauses:
+                needed.setdefault((row, clause), len(needed))
+        clause_polarity = self.polarity.predict_proba(
+            [comments[row].clause_text(clause) for row, clause in needed]
+        )
+        clause_sentiment = self._clause_sentiment(comments, scored, needed, featurize, sentiment)
+        n = len(SENTIMENTS)
+        by_clause = np.zeros((len(pairs), n))
+        by_carrier = np.zeros((len(pairs), n))
+        whole = np.zeros((len(pairs), n))
+        for index, pair in enumerate(pairs):
+            rows = [needed[(pair[0], clause)] for clause in carriers[pair][0]]
+            by_clause[index] = clause_polarity[rows].mean(axis=0)
+            if sentiment is not None:
+                whole[index] = sentiment.probabilities[pair[0]]
+                by_carrier[index] = (
+                    clause_sentiment[rows].mean(axis=0)
+                    if pair[0] in scored.first_clause
+                    else whole[index]
+                )
+        return carriers, (by_clause, by_carrier, whole)
+
+    @staticmethod
+    def _clause_sentiment(
+        comments: Sequence[_Comment],
+        scored: TopicScores,
+        needed: dict[tuple[int, int], int],
+        featurize: Featurize,
+        sentiment: SentimentContext | None,
+    ) -> FloatArray:
+        """The sentiment head on each needed clause of a multi-clause comment (rows of ``needed``;
+        single-clause comments are left at 0: their carrier is the whole comment)."""
+        result = np.zeros((len(needed), len(SENTIMENTS)))
+        if sentiment is None:
+            return result
+        wanted = [
+            (i, row, clause) for (row, clause), i in needed.items() if row in scored.first_clause
+        ]
+        if not wanted:
+            return result
+        if scored.clause_features.shape[0]:
+            # The clause rows are already featurised for the topic scores: reuse them.
+            indices = [scored.first_clause[row] + clause for _, row, clause in wanted]
+            matrix = scored.clause_features[indices]
+        else:
+            matrix = featurize([comments[row].clause_text(clause) for _, row, clause in wanted])
+        result[[i for i, _, _ in wanted]] = sentiment.predict_proba(matrix)
+        return result
 
     @staticmethod
     def _carrier(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.analyzer import FEATURES, SENTIMENT, Analyzer
+from nlp.analyzer import FEATURES, SENTIMENT, TOPICS, Analyzer
 from nlp.bundle import MANIFEST, MODEL_FILE, load_bundle, sha256
 from nlp.errors import (
     RETRAIN_HINT,
@@ -16,6 +16,7 @@ from nlp.errors import (
     ModelIncompatibleError,
     ModelNotFoundError,
 )
+from nlp.paths import models_dir
 
 
 @pytest.fixture()
@@ -82,6 +83,23 @@ def test_head_trained_on_other_features_is_refused(model_copy: Path) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ModelIncompatibleError, match="another features bundle"):
         Analyzer.load(model_copy)
+
+
+def test_topics_stacked_on_another_sentiment_bundle_is_refused(tmp_path: Path) -> None:
+    # The shipped topics bundle: its polarity stacker reads the shipped sentiment head.
+    model_copy = tmp_path / "models"
+    for name in (FEATURES, SENTIMENT, TOPICS):
+        shutil.copytree(models_dir() / name, model_copy / name)
+    Analyzer.load(model_copy)
+    folder = model_copy / TOPICS
+    manifest = json.loads((folder / MANIFEST).read_text())
+    shipped = load_bundle(model_copy / SENTIMENT, retrain_hint=RETRAIN_HINT)
+    assert manifest["sentiment_sha256"] == shipped.model_sha256
+    manifest["sentiment_sha256"] = "0" * 64
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ModelIncompatibleError, match="another sentiment bundle") as caught:
+        Analyzer.load(model_copy)
+    assert caught.value.details["head"] == TOPICS
 
 
 def test_featurizer_of_an_older_layout_is_refused(model_copy: Path) -> None:

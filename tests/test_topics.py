@@ -18,10 +18,11 @@ from nlp.errors import DataError
 from nlp.labelled import TOPICS
 from nlp.normalize import normalize
 from nlp.paths import models_dir
+from nlp.result import SENTIMENTS
 from nlp.taxonomy import load_taxonomy, topic_names
-from nlp.topic_evaluation import score_topics
+from nlp.topic_evaluation import analyzer_topics, score_topics
 from nlp.topic_lexicon import TopicLexicon
-from nlp.topic_polarity import ClausePolarityModel
+from nlp.topic_polarity import ClausePolarityModel, PolarityStacker
 from nlp.topics import TopicClassifier
 
 HAS_TOPICS_BUNDLE = (models_dir() / "topics" / "manifest.json").is_file()
@@ -206,6 +207,29 @@ def test_clause_polarity_contract_and_negation() -> None:
         ClausePolarityModel().fit(["x"], ["bad"])
 
 
+def test_polarity_stacker_learns_which_opinion_to_trust() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.choice(list(SENTIMENTS), size=300)
+    truth = np.eye(3)[[SENTIMENTS.index(label) for label in labels]]
+    noise = np.full((300, 3), 1 / 3)
+    # The whole-comment opinion is right, the two clause opinions are noise: the stack follows it.
+    inputs = PolarityStacker.features(noise, noise, 0.1 + 0.8 * truth)
+    assert inputs.shape == (300, 9) and np.all(
+        np.isfinite(PolarityStacker.features(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros((1, 3))))
+    )
+    model = PolarityStacker(C=1.0)
+    assert clone(model).get_params() == {"C": 1.0}
+    model.fit(inputs, labels)
+    probabilities = model.predict_proba(inputs)
+    assert probabilities.shape == (300, 3)
+    assert np.array_equal(np.array(SENTIMENTS)[probabilities.argmax(axis=1)], labels)
+    assert model.predict_proba(np.zeros((0, 9))).shape == (0, 3)
+    restored = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(restored.predict_proba(inputs), probabilities)
+    with pytest.raises(ValueError, match="Unknown polarity"):
+        PolarityStacker().fit(inputs[:1], ["bad"])
+
+
 def test_score_topics_counts_pairs_and_skips_unknown_polarity() -> None:
     from nlp.heads import TopicPrediction
 
@@ -226,6 +250,21 @@ def test_score_topics_counts_pairs_and_skips_unknown_polarity() -> None:
 @pytest.fixture(scope="module")
 def shipped() -> Analyzer:
     return Analyzer.load()
+
+
+@requires_topics_bundle
+def test_evaluation_scores_what_analyze_returns(shipped: Analyzer) -> None:
+    """`vicx evaluate-topics` must measure the topic fields users get from analyze()."""
+    texts = [
+        "Đồ ăn ngon nhưng phục vụ chậm quá, giá hơi cao",
+        "nv tư vấn nhiệt tình, app thì hay lỗi",
+        "Giá 29k một ly mà ngồi máy lạnh cả buổi thì quá hời.",
+    ]
+    results = shipped.analyze(texts)
+    evaluated = analyzer_topics(shipped)([normalize(t) for t in texts])
+    for result, prediction in zip(results, evaluated, strict=True):
+        assert result.topics == prediction.topics
+        assert result.topic_sentiments == prediction.topic_sentiments
 
 
 @requires_topics_bundle

@@ -41,7 +41,7 @@ MIN_ROWS: Final = 50
 #: Each class needs this many rows so every cross-validation fold sees both classes.
 MIN_PER_CLASS: Final = 10
 CV_FOLDS: Final = 5
-BUNDLE_VERSION: Final = "0.1.0-custom"
+BUNDLE_VERSION: Final = "0.2.0-custom"
 
 
 @dataclass(slots=True)

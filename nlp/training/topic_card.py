@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from nlp.markdown import markdown_table
 from nlp.topic_evaluation import topic_markdown_table
 
 if TYPE_CHECKING:
@@ -12,22 +13,39 @@ if TYPE_CHECKING:
 
 
 def ablation_table(report: TopicTrainReport) -> str:
-    lines = [
-        "| training sources (gold dev) | topic micro-F1 | lowest P F1 | pair micro-F1 "
-        "| informal micro-F1 | standard micro-F1 |",
-        "|---|---|---|---|---|---|",
+    headers = [
+        "training sources (gold dev)",
+        "topic micro-F1",
+        "lowest P F1",
+        "pair micro-F1",
+        "informal micro-F1",
+        "standard micro-F1",
     ]
+    rows = []
     for name, metrics in report.ablation:
         by_name = {m.benchmark.rsplit(":", 1)[-1]: m for m in metrics}
         overall = metrics[0]
         informal = by_name.get("informal")
         standard = by_name.get("standard")
-        lines.append(
-            f"| {name} | {overall.micro_f1:.3f} | {overall.lowest_f1:.3f} | "
-            f"{overall.pair_micro_f1:.3f} | {informal.micro_f1 if informal else 0:.3f} | "
-            f"{standard.micro_f1 if standard else 0:.3f} |"
+        rows.append(
+            [
+                name,
+                f"{overall.micro_f1:.3f}",
+                f"{overall.lowest_f1:.3f}",
+                f"{overall.pair_micro_f1:.3f}",
+                f"{informal.micro_f1 if informal else 0:.3f}",
+                f"{standard.micro_f1 if standard else 0:.3f}",
+            ]
         )
-    return "\n".join(lines)
+    return markdown_table(headers, rows)
+
+
+def polarity_table(report: TopicTrainReport) -> str:
+    rows = [
+        (name, f"{m.pair_micro_f1:.3f}", f"{m.polarity_accuracy:.3f}")
+        for name, m in report.polarity_ablation
+    ]
+    return markdown_table(["polarity (gold dev)", "pair micro-F1", "polarity acc"], rows)
 
 
 def _targets(report: TopicTrainReport) -> str:
@@ -45,9 +63,10 @@ def _targets(report: TopicTrainReport) -> str:
         ("topic+polarity pair micro-F1", overall.pair_micro_f1, ">= 0.75"),
         ("standard minus informal micro-F1", gap, "<= 0.05"),
     ]
-    lines = ["| measure | reached | target |", "|---|---|---|"]
-    lines += [f"| {name} | {value:.3f} | {target} |" for name, value, target in rows]
-    return "\n".join(lines)
+    return markdown_table(
+        ["measure", "reached", "target"],
+        [(name, f"{value:.3f}", target) for name, value, target in rows],
+    )
 
 
 #: Sections measured by other commands (`vicx evaluate-vlsp2018`) that a retrain must keep.
@@ -96,8 +115,12 @@ staff members, and not for text in other languages.
   diacritics; `[accented_only]` terms never unaccented.
 - Polarity: comments are cut into clauses at punctuation and contrast markers (nhưng, tuy nhiên,
   mà, còn ...). A clause polarity model (logistic regression on word 1-2 grams with negated words
-  marked, plus negation-aware lexicon scores) scores each clause; a detected P takes the mean
-  polarity of the clauses holding its lexicon terms, or of the clause that scores highest for it.
+  marked, plus negation-aware lexicon scores) scores each clause. A detected P's carrier clauses
+  are those holding its lexicon terms, else the clause that scores highest for it. A stacker (a
+  logistic regression over log-probabilities) then weighs three opinions: the clause model's
+  mean over the carriers, the `sentiment` head's over the same clauses, and the `sentiment`
+  head's over the whole comment. It is fitted on the team rows' labelled topics, so the bundle
+  pins the sentiment bundle's hash (`sentiment_sha256`) and is refused next to another one.
 - Evidence: the P's lexicon terms as written, else that clause.
 
 ## Training data (rows; team rows include an unaccented copy)
@@ -119,6 +142,13 @@ Most of these corpora are licensed for research only: clear the terms before com
 ## Ablation on the gold dev split (thresholds tuned on dev for each row)
 {ablation_table(report)}
 
+## Polarity on the gold dev split (the shipped detection, two ways to give each P a polarity)
+{polarity_table(report)}
+
+"polarity acc" is over the Ps that truth and prediction both hold. The whole comment's sentiment
+is a strong prior (most comments hold one feeling); the clause opinions move it when a comment
+holds two ("ngon nhưng đắt").
+
 ## Metrics (`vicx train topics`; gold = the team's multi-industry set; corpora = mapped test splits)
 {topic_markdown_table(report.metrics, topics)}
 
@@ -133,6 +163,8 @@ Ps the corpus labels; polarity accuracy is over the Ps both truth and prediction
 - Corpus mapping is weak where a source label mixes Ps (VLSP SERVICE#GENERAL covers serving
   speed as well as staff; delivery labels never separate coverage from speed).
 - Sarcasm is read literally by the clause polarity model; comparisons with competitors confuse it.
+- When a comment holds one strong feeling, the stacker lets it colour every P of that comment: a
+  minor, differently-felt P in a long comment can take the comment's polarity.
 - A P found by the classifier without any lexicon term takes one clause as evidence; in a long
   comment that clause can be the wrong one.
 """

@@ -20,14 +20,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from nlp.analyzer import FEATURES, TOPICS
+from nlp.analyzer import FEATURES, SENTIMENT, TOPICS
 from nlp.bundle import Bundle, load_bundle, save_bundle
 from nlp.corpora import corpus_licence
 from nlp.errors import RETRAIN_HINT
 from nlp.features import TextFeaturizer
-from nlp.heads import TopicPrediction
+from nlp.heads import SentimentContext, TopicPrediction
 from nlp.labelled import LabelledComment, load_gold
 from nlp.normalize import normalize
+from nlp.sentiment import SentimentHead
 from nlp.taxonomy import topic_names
 from nlp.topic_evaluation import (
     TopicMetrics,
@@ -36,10 +37,11 @@ from nlp.topic_evaluation import (
     gold_topic_benchmarks,
 )
 from nlp.topic_lexicon import TopicLexicon
-from nlp.topic_polarity import ClausePolarityModel
+from nlp.topic_polarity import ClausePolarityModel, PolarityStacker
 from nlp.topics import TopicClassifier, TopicHead
 from nlp.training.topic_card import topics_card
 from nlp.training.topic_data import (
+    MULTI_INDUSTRY,
     POLARITY_CORPORA,
     TOPIC_CORPORA,
     WEIGHTS,
@@ -51,10 +53,12 @@ from nlp.training.topic_data import (
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_VERSION: Final = "0.1.0"
+BUNDLE_VERSION: Final = "0.2.0"
 THRESHOLD_GRID: Final = tuple(np.round(np.arange(0.05, 0.951, 0.025), 3))
 #: Grid points averaged when smoothing the dev F1 curve (5 x 0.025 = +-0.05).
 SMOOTHING: Final = 5
+#: Comments per featurisation call when predicting or fitting the stacker (the Analyzer's size).
+STACK_BATCH: Final = 2048
 #: Scale of the lexicon columns next to the L2-normalised shared features. At 1.0 the term
 #: columns dominated and the model overfitted to them (gold dev micro-F1 0.78); 0.15-0.4 gave
 #: 0.80-0.81 (team rows, C=4).
@@ -122,17 +126,64 @@ class TopicTrainReport:
     thresholds: dict[str, float]
     ablation: list[tuple[str, list[TopicMetrics]]] = field(default_factory=list)
     metrics: list[TopicMetrics] = field(default_factory=list)
+    polarity_ablation: list[tuple[str, TopicMetrics]] = field(default_factory=list)
 
 
 def _label_matrix(examples: Sequence[TopicExample], topics: Sequence[str]) -> np.ndarray:
     return np.array([[t in e.topics for t in topics] for e in examples], dtype=int)
 
 
-def head_predict(head: TopicHead, featurizer: TextFeaturizer) -> TopicPredictFn:
+def head_predict(
+    head: TopicHead, featurizer: TextFeaturizer, sentiment: SentimentHead
+) -> TopicPredictFn:
+    """What the Analyzer asks of a topics head, for a head not yet in a bundle."""
+
     def predict(normalised: Sequence[str]) -> list[TopicPrediction]:
-        return head.predict(normalised, featurizer.transform(normalised), featurizer.transform)
+        predictions: list[TopicPrediction] = []
+        for start in range(0, len(normalised), STACK_BATCH):
+            batch = normalised[start : start + STACK_BATCH]
+            matrix = featurizer.transform(batch)
+            context = SentimentContext(sentiment.predict_proba(matrix), sentiment.predict_proba)
+            predictions += head.predict(batch, matrix, featurizer.transform, context)
+        return predictions
 
     return predict
+
+
+def fit_stacker(
+    head: TopicHead,
+    featurizer: TextFeaturizer,
+    sentiment: SentimentHead,
+    examples: Sequence[TopicExample],
+) -> PolarityStacker:
+    """The polarity stacker, fitted on the team rows' labelled topics through ``head``'s own
+    carrier clauses: the inputs it will see at prediction time, for the topics the writers
+    marked (the corpora's reviews label aspects, not the carriers the head picks).
+
+    The sentiment head and the clause model were trained on these rows too, so their opinions
+    here are more often right than on new comments; gold dev, not this fit, is what the card
+    reports.
+    """
+    topics = head.topics
+    rows = [e for e in examples if e.source == MULTI_INDUSTRY]
+    inputs: list[np.ndarray] = []
+    labels: list[str] = []
+    for start in range(0, len(rows), STACK_BATCH):
+        batch = rows[start : start + STACK_BATCH]
+        texts = [e.text for e in batch]
+        comments = head.analyse_texts(texts)
+        matrix = featurizer.transform(texts)
+        scored = head.topic_probabilities(comments, matrix, featurizer.transform)
+        context = SentimentContext(sentiment.predict_proba(matrix), sentiment.predict_proba)
+        pairs = []
+        for row, example in enumerate(batch):
+            for topic, polarity in example.topics.items():
+                if polarity is not None:
+                    pairs.append((row, topics.index(topic)))
+                    labels.append(polarity)
+        _, opinions = head.polarity_inputs(comments, scored, pairs, featurizer.transform, context)
+        inputs.append(PolarityStacker.features(*opinions))
+    return PolarityStacker().fit(np.vstack(inputs), labels)
 
 
 def tune_thresholds(
@@ -141,9 +192,9 @@ def tune_thresholds(
     """Per topic, the threshold that maximises that topic's F1 on the gold dev split."""
     texts = [normalize(c.text) for c in dev]
     comments = head.analyse_texts(texts)
-    probabilities, _ = head.topic_probabilities(
+    probabilities = head.topic_probabilities(
         comments, featurizer.transform(texts), featurizer.transform
-    )
+    ).probabilities
     thresholds = []
     grid = np.asarray(THRESHOLD_GRID)
     for column, topic in enumerate(head.topics):
@@ -212,25 +263,44 @@ def lexicon_only_head(
 
 def run_ablation(
     featurizer: TextFeaturizer,
-    lexicon: TopicLexicon,
-    polarity: ClausePolarityModel,
+    sentiment: SentimentHead,
+    shipped: TopicHead,
     topics: Sequence[str],
     examples: Sequence[TopicExample],
 ) -> list[tuple[str, list[TopicMetrics]]]:
-    """Gold dev metrics of each source combination, thresholds tuned on dev for each."""
+    """Gold dev metrics of each source combination, thresholds tuned on dev for each; every
+    variant shares the shipped head's lexicon, clause polarity model and stacker."""
     dev = load_gold("dev")
     results = []
+    lexicon, polarity, stacker = shipped.lexicon, shipped.polarity, shipped.stacker
     rule_head = lexicon_only_head(lexicon, polarity, topics)
+    rule_head.stacker = stacker
     rule_head.classifier.thresholds = tune_thresholds(rule_head, featurizer, dev)
-    predict = head_predict(rule_head, featurizer)
+    predict = head_predict(rule_head, featurizer, sentiment)
     results.append(("lexicon only (rule)", gold_topic_benchmarks(predict, "dev", topics, dev)))
     for variant in VARIANTS:
         head = fit_head(variant, featurizer, lexicon, polarity, topics, examples)
+        head.stacker = stacker
         head.classifier.thresholds = tune_thresholds(head, featurizer, dev)
-        metrics = gold_topic_benchmarks(head_predict(head, featurizer), "dev", topics, dev)
+        predict = head_predict(head, featurizer, sentiment)
+        metrics = gold_topic_benchmarks(predict, "dev", topics, dev)
         logger.info("ablation %s: dev micro-F1 %.3f", variant.name, metrics[0].micro_f1)
         results.append((variant.name, metrics))
     return results
+
+
+def polarity_ablation(
+    head: TopicHead, featurizer: TextFeaturizer, sentiment: SentimentHead
+) -> list[tuple[str, TopicMetrics]]:
+    """Gold dev pair F1 and polarity accuracy of ``head`` without and with its stacker."""
+    dev = load_gold("dev")
+    stacker, rows = head.stacker, []
+    for name, used in (("clause polarity model only", None), ("stacked (shipped)", stacker)):
+        head.stacker = used
+        predict = head_predict(head, featurizer, sentiment)
+        rows.append((name, gold_topic_benchmarks(predict, "dev", head.topics, dev)[0]))
+    head.stacker = stacker
+    return rows
 
 
 def train_topics(
@@ -243,21 +313,24 @@ def train_topics(
     """Train the topic head on the features bundle in ``models_dir``; save it under ``output``."""
     features: Bundle = load_bundle(models_dir / FEATURES, retrain_hint=RETRAIN_HINT)
     featurizer: TextFeaturizer = features.model
+    sentiment_bundle: Bundle = load_bundle(models_dir / SENTIMENT, retrain_hint=RETRAIN_HINT)
+    sentiment: SentimentHead = sentiment_bundle.model
     topics = topic_names()
     lexicon = TopicLexicon.load(topics=topics)
     examples = topic_examples(topics)
     per_source = dict(Counter(e.source for e in examples))
     logger.info("topic rows: %s", per_source)
     polarity = fit_polarity(lexicon)
-    ablation_rows = (
-        run_ablation(featurizer, lexicon, polarity, topics, examples) if ablation else []
-    )
     head = fit_head(SHIPPED, featurizer, lexicon, polarity, topics, examples)
     head.classifier.thresholds = tune_thresholds(head, featurizer, load_gold("dev"))
     thresholds = dict(zip(topics, head.classifier.thresholds, strict=True))
     logger.info("thresholds: %s", thresholds)
-    metrics = evaluate_topics(head_predict(head, featurizer), evaluate_split, topics)
+    head.stacker = fit_stacker(head, featurizer, sentiment, examples)
+    ablation_rows = run_ablation(featurizer, sentiment, head, topics, examples) if ablation else []
+    metrics = evaluate_topics(head_predict(head, featurizer, sentiment), evaluate_split, topics)
     report = TopicTrainReport(output, per_source, thresholds, ablation_rows, metrics)
+    if ablation:
+        report.polarity_ablation = polarity_ablation(head, featurizer, sentiment)
     if output is None:
         return report
     corpora = sorted({*TOPIC_CORPORA, *POLARITY_CORPORA})
@@ -270,14 +343,18 @@ def train_topics(
         manifest={
             "labels": list(topics),
             "features_sha256": features.model_sha256,
+            # The stacker reads the sentiment head's probabilities: the Analyzer refuses another.
+            "sentiment_sha256": sentiment_bundle.model_sha256,
             "thresholds": thresholds,
             "classifier_params": head.classifier.get_params(),
             "polarity_params": polarity.get_params(),
+            "stacker_params": head.stacker.get_params(),
             "training_examples": per_source,
             "source_weights": dict(WEIGHTS),
             "corpora": licences,
             "metrics": {m.benchmark: m.as_dict() for m in metrics},
             "ablation_dev": {name: [m.as_dict() for m in rows] for name, rows in ablation_rows},
+            "polarity_ablation_dev": {name: m.as_dict() for name, m in report.polarity_ablation},
         },
         card=topics_card(report, topics, licences, _previous_card(output / TOPICS)),
     )
