@@ -24,7 +24,8 @@ def train_topics(
     model_dir: Annotated[
         Path,
         typer.Option(
-            "--model-dir", help="Folder holding the features bundle to train against (pinned)."
+            "--model-dir",
+            help="Folder holding the features and sentiment bundles to train against (pinned).",
         ),
     ] = Path("models"),
     ablation: Annotated[
@@ -32,10 +33,11 @@ def train_topics(
     ] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
-    """Fit the 7P topic head and its clause polarity model; tune thresholds on gold dev."""
+    """Fit the 7P topic head, its clause polarity model and the polarity stacker (against the
+    features and sentiment bundles in --model-dir); tune thresholds on gold dev."""
     from nlp.taxonomy import topic_names
     from nlp.topic_evaluation import topic_markdown_table
-    from nlp.training.topic_card import ablation_table
+    from nlp.training.topic_card import ablation_table, polarity_table
     from nlp.training.topics import train_topics as train
 
     configure_logging(verbose)
@@ -45,6 +47,9 @@ def train_topics(
         fail(error)
     if report.ablation:
         typer.echo(ablation_table(report))
+        typer.echo("")
+    if report.polarity_ablation:
+        typer.echo(polarity_table(report))
         typer.echo("")
     typer.echo(topic_markdown_table(report.metrics, topic_names()))
     typer.echo(f"saved the topics bundle to {output / 'topics'}", err=True)
