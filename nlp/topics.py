@@ -247,7 +247,8 @@ class TopicHead:
         probabilities = scored.probabilities
         detected = probabilities >= self.classifier.decision_thresholds()
         pairs = [(int(r), int(c)) for r, c in zip(*np.nonzero(detected), strict=True)]
-        carriers, polarity = self.pair_polarity(comments, scored, pairs, featurize, sentiment)
+        carriers, opinions = self.polarity_inputs(comments, scored, pairs, featurize, sentiment)
+        polarity = self.polarity_from(opinions, sentiment)
         labels = dict(zip(pairs, np.argmax(polarity, axis=1).tolist(), strict=True))
 
         topics = self.topics
@@ -269,24 +270,18 @@ class TopicHead:
                 prediction.evidence[topic] = carriers[(row, column)][1]
         return predictions
 
-    def pair_polarity(
+    def polarity_from(
         self,
-        comments: Sequence[_Comment],
-        scored: TopicScores,
-        pairs: Sequence[tuple[int, int]],
-        featurize: Featurize,
+        opinions: tuple[FloatArray, FloatArray, FloatArray],
         sentiment: SentimentContext | None,
-    ) -> tuple[dict[tuple[int, int], tuple[list[int], list[str]]], FloatArray]:
-        """For (comment row, topic column) pairs: carrier clauses + evidence, and polarity.
-
-        Without a stacker (or without the sentiment head's opinion) the polarity is the clause
-        model's, averaged over the carrier clauses.
-        """
-        carriers, inputs = self.polarity_inputs(comments, scored, pairs, featurize, sentiment)
+    ) -> FloatArray:
+        """The polarity of each pair from :meth:`polarity_inputs`' opinions: the stacker's
+        weighing of all three, or the clause model's alone without a stacker (or without the
+        sentiment head's opinion)."""
         stacker: PolarityStacker | None = getattr(self, "stacker", None)
         if stacker is None or sentiment is None:
-            return carriers, inputs[0]
-        return carriers, stacker.predict_proba(PolarityStacker.features(*inputs))
+            return opinions[0]
+        return stacker.predict_proba(PolarityStacker.features(*opinions))
 
     def polarity_inputs(
         self,
