@@ -340,9 +340,11 @@ def stage_seconds(analyzer: Analyzer, texts: Sequence[str]) -> dict[str, float]:
     )
     topics: list[Any] = [None]
     if analyzer.topics is not None:
-        model = analyzer.topics.model
+        # Through the Analyzer, as analyze() calls it: the polarity stacker needs the sentiment.
         stages["topics head"] = _timed(
-            lambda: topics.__setitem__(0, model.predict(normalised, matrix[0], analyzer.featurize))
+            lambda: topics.__setitem__(
+                0, analyzer.predict_topics(normalised, matrix[0], probabilities[0])
+            )
         )
     if analyzer.detractor is not None:
         detractor = analyzer.detractor.model

@@ -15,6 +15,7 @@ from nlp.aspect_mapping import NO_TOPIC, UNRESOLVED, load_mapping, map_record
 from nlp.clauses import clause_spans, is_unaccented, load_clause_lexicon, polarity_cues
 from nlp.corpora import Aspect, CorpusRecord
 from nlp.errors import DataError
+from nlp.heads import SentimentContext
 from nlp.labelled import TOPICS
 from nlp.normalize import normalize
 from nlp.paths import models_dir
@@ -265,6 +266,40 @@ def test_evaluation_scores_what_analyze_returns(shipped: Analyzer) -> None:
     for result, prediction in zip(results, evaluated, strict=True):
         assert result.topics == prediction.topics
         assert result.topic_sentiments == prediction.topic_sentiments
+
+
+@requires_topics_bundle
+def test_polarity_opinions_average_each_topics_own_carrier_clauses(shipped: Analyzer) -> None:
+    """The stacker's inputs, row by row: the clause model and the sentiment head averaged over
+    that topic's carrier clauses (the comment itself when it is one clause), and the comment's
+    own sentiment."""
+    texts = [
+        normalize(t)
+        for t in (
+            "Đồ ăn ngon nhưng phục vụ chậm quá, giá hơi cao so với khẩu phần.",
+            "Nhân viên dễ thương",
+            "phòng sạch, view đẹp nhưng wifi yếu, lễ tân thì cáu kỉnh",
+        )
+    ]
+    assert shipped.topics is not None
+    head = shipped.topics.model
+    comments = head.analyse_texts(texts)
+    matrix = shipped.featurize(texts)
+    scored = head.topic_probabilities(comments, matrix, shipped.featurize)
+    whole = shipped.sentiment.model.predict_proba(matrix)
+    context = SentimentContext(whole, shipped.sentiment.model.predict_proba)
+    pairs = [(row, column) for row in range(len(texts)) for column in range(len(TOPICS))]
+    carriers, (by_clause, by_carrier, by_whole) = head.polarity_inputs(
+        comments, scored, pairs, shipped.featurize, context
+    )
+    for index, (row, column) in enumerate(pairs):
+        clauses = [comments[row].clause_text(c) for c in carriers[(row, column)][0]]
+        expected = head.polarity.predict_proba(clauses).mean(axis=0)
+        assert np.allclose(by_clause[index], expected)
+        own = whole[row] if len(comments[row].spans) < 2 else None
+        carrier = shipped.sentiment.model.predict_proba(shipped.featurize(clauses)).mean(axis=0)
+        assert np.allclose(by_carrier[index], carrier if own is None else own)
+        assert np.allclose(by_whole[index], whole[row])
 
 
 @requires_topics_bundle
