@@ -56,14 +56,13 @@ def get_batch(session: Session, principal: Principal | None, batch_id: str) -> B
     return batches.get_batch(session, _principal(principal), batch_id)
 
 
-def get_finished_batch(session: Session, principal: Principal | None, batch_id: str) -> Batch:
+def finished_rollup(
+    settings: Settings, session: Session, principal: Principal | None, batch_id: str
+) -> tuple[Batch, pd.DataFrame]:
+    """The caller's batch and its rollup frame: what every page of a finished batch reads
+    (E404 for another key's batch, E409 before it is done)."""
     batch = get_batch(session, principal, batch_id)
-    batches.require_done(batch)
-    return batch
-
-
-def rollup(settings: Settings, batch: Batch) -> pd.DataFrame:
-    return batches.rollup_of(settings, batch)
+    return batch, batches.rollup_of(settings, batch)
 
 
 def _iso_date(value: str | None, name: str) -> date | None:

@@ -382,8 +382,7 @@ async def overview_json(
     """The overview's JSON twin: GET /v1/batches/{id}/breakdown with the same query."""
 
     async def handler(page: Page) -> Response:
-        batch = data.get_finished_batch(session, page.principal, batch_id)
-        frame = data.rollup(settings, batch)
+        _batch, frame = data.finished_rollup(settings, session, page.principal, batch_id)
         parsed = query.scope(frame)
         return JSONResponse(data.breakdown(frame, parsed))
 
@@ -399,8 +398,7 @@ async def overview(
     query: ScopeQuery,
 ) -> Response:
     async def handler(page: Page) -> Response:
-        batch = data.get_finished_batch(session, page.principal, batch_id)
-        frame = data.rollup(settings, batch)
+        batch, frame = data.finished_rollup(settings, session, page.principal, batch_id)
         parsed = query.scope(frame)
         view = views.overview_view(
             page.t, batch, data.breakdown(frame, parsed), data.columns(frame), parsed
@@ -429,8 +427,7 @@ async def comments_json(
     """The drill-down's JSON twin: GET /v1/batches/{id}/comments with the same query."""
 
     async def handler(current: Page) -> Response:
-        batch = data.get_finished_batch(session, current.principal, batch_id)
-        frame = data.rollup(settings, batch)
+        batch, frame = data.finished_rollup(settings, session, current.principal, batch_id)
         parsed = query.drill(frame)
         found = data.comments(
             settings, session, batch, parsed, q=q, sort=sort, page=page, page_size=page_size
@@ -452,8 +449,7 @@ async def comments_page(
     sort: str | None = None,
 ) -> Response:
     async def handler(current: Page) -> Response:
-        batch = data.get_finished_batch(session, current.principal, batch_id)
-        frame = data.rollup(settings, batch)
+        batch, frame = data.finished_rollup(settings, session, current.principal, batch_id)
         scope = query.scope(frame)
         parsed = query.drill(frame)
         found = data.comments(
@@ -488,8 +484,7 @@ async def export(
     """The current view (filters, and the drill-down's topic/polarity/sentiment) as a file."""
 
     async def handler(page: Page) -> Response:
-        batch = data.get_finished_batch(session, page.principal, batch_id)
-        frame = data.rollup(settings, batch)
+        batch, frame = data.finished_rollup(settings, session, page.principal, batch_id)
         parsed = query.drill(frame)
         return data.export(settings, request.app.state.sessions, batch, parsed, fmt)
 
