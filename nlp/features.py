@@ -20,7 +20,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from nlp.clauses import CUE_FEATURES, is_unaccented, load_clause_lexicon, polarity_cues
-from nlp.hashing import char_hasher, word_hasher
+from nlp.hashing import char_hasher, char_wb_vectorizer, word_hasher
 from nlp.tokenize import TokenizerName, segment
 
 
@@ -87,16 +87,7 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             norm=None,
             dtype=np.float32,
         )
-        chars = HashingVectorizer(
-            analyzer="char_wb",
-            ngram_range=self.char_ngrams,
-            lowercase=False,
-            n_features=self.char_features,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
-        return words, chars
+        return words, char_wb_vectorizer(self.char_features, self.char_ngrams)
 
     def _word_texts(self, texts: Sequence[str]) -> Sequence[str]:
         if self.tokenizer == "underthesea":

@@ -192,6 +192,24 @@ class WordNgramHasher(_CachedHasher):
         return result
 
 
+def char_wb_vectorizer(n_features: int, ngram_range: tuple[int, int]) -> HashingVectorizer:
+    """The features' character view as scikit-learn computes it: ``char_wb`` n-gram counts.
+
+    norm=None and alternate_sign=False: TF-IDF and the final L2 norm are applied afterwards, and
+    signed hashing would let colliding n-grams cancel each other's counts. The cache below
+    builds its per-word rows with it, so the two cannot drift apart.
+    """
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=ngram_range,
+        lowercase=False,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+
+
 class CharNgramHasher(_CachedHasher):
     """``char_wb`` n-gram counts: the sum of each word's counts, cached per word."""
 
@@ -204,15 +222,7 @@ class CharNgramHasher(_CachedHasher):
         max_tokens: int = MAX_TOKENS,
     ) -> None:
         self.ngram_range = ngram_range
-        self._vectorizer = HashingVectorizer(
-            analyzer="char_wb",
-            ngram_range=ngram_range,
-            lowercase=False,
-            n_features=n_features,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
+        self._vectorizer = char_wb_vectorizer(n_features, ngram_range)
         super().__init__(n_features, block, max_tokens)
 
     def _clear(self) -> None:
