@@ -182,15 +182,7 @@ async def create_batch(
         batches.upload_part_path(settings, batch_id),
         settings.max_upload_bytes,
     )
-    fields = received.fields
-    text_column = fields.get("text_column", "").strip()
-    if not text_column:
-        received.path.unlink(missing_ok=True)
-        raise ApiError(
-            "E422_validation_failed",
-            "Choose the column that holds the comments (text_column).",
-            errors=[{"loc": ["body", "text_column"], "msg": "Field required"}],
-        )
+    form = uploads.batch_form(received)
     return await run_in_threadpool(
         lambda: batches.create_batch(
             settings,
@@ -199,11 +191,6 @@ async def create_batch(
             batch_id=batch_id,
             upload=received.path,
             filename=received.filename,
-            text_column=text_column,
-            score_column=fields.get("score_column") or None,
-            score_scale=fields.get("score_scale") or None,
-            date_column=fields.get("date_column") or None,
-            metadata_columns=uploads.split_columns(fields.get("metadata_columns")),
-            name=fields.get("name") or None,
+            form=form,
         )
     )

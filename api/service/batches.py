@@ -37,7 +37,7 @@ from api.service.schemas_batches import (
     RowErrorPublic,
 )
 from api.service.settings import Settings
-from api.service.uploads import UploadPlan, plan_upload, sanitize_filename
+from api.service.uploads import BatchForm, UploadPlan, plan_upload, sanitize_filename
 from nlp.analyzer import MAX_TEXT_CHARS
 from nlp.errors import VicxError
 
@@ -87,16 +87,12 @@ def create_batch(
     batch_id: str,
     upload: Path,
     filename: str,
-    text_column: str,
-    score_column: str | None = None,
-    score_scale: str | None = None,
-    date_column: str | None = None,
-    metadata_columns: list[str] | None = None,
-    name: str | None = None,
+    form: BatchForm,
 ) -> Batch:
-    """Check an upload already on disk (``upload``, e.g. from ``upload_part_path``), store the
-    batch and enqueue it. The file is moved to ``<id><extension>``; on any error it is deleted
-    and the pipeline's error (E101-E106) is raised."""
+    """Check an upload already on disk (``upload``, e.g. from ``upload_part_path``) with the
+    columns its ``form`` names, store the batch and enqueue it. The file is moved to
+    ``<id><extension>``; on any error it is deleted and the pipeline's error (E101-E106) is
+    raised."""
     filename = sanitize_filename(filename)
     final = settings.uploads_dir / f"{batch_id}{Path(filename).suffix.lower()}"
     try:
@@ -104,11 +100,11 @@ def create_batch(
         plan: UploadPlan = plan_upload(
             final,
             filename,
-            text_column=text_column,
-            score_column=score_column or None,
-            score_scale=score_scale or None,
-            date_column=date_column or None,
-            metadata_columns=metadata_columns,
+            text_column=form.text_column,
+            score_column=form.score_column,
+            score_scale=form.score_scale,
+            date_column=form.date_column,
+            metadata_columns=form.metadata_columns,
         )
     except BaseException as error:
         upload.unlink(missing_ok=True)
@@ -119,7 +115,7 @@ def create_batch(
     batch = Batch(
         id=batch_id,
         owner_key_id=principal.key_id,
-        name=(name or "").strip()[:300] or Path(filename).stem[:300] or "batch",
+        name=(form.name or "")[:300] or Path(filename).stem[:300] or "batch",
         filename=filename,
         file_format=plan.file_format,
         encoding=plan.encoding,

@@ -226,6 +226,48 @@ async def receive_upload(
     return ReceivedUpload(destination, sanitize_filename(sink.filename), sink.size, sink.fields)
 
 
+@dataclass(frozen=True)
+class BatchForm:
+    """The upload form's fields besides the file, trimmed (empty means not given)."""
+
+    text_column: str
+    score_column: str | None = None
+    score_scale: str | None = None
+    date_column: str | None = None
+    metadata_columns: list[str] | None = None
+    name: str | None = None
+
+
+def batch_form(received: ReceivedUpload) -> BatchForm:
+    """Read the batch form of an upload; the API and the dashboard both post it.
+
+    A missing ``text_column`` removes the received file and raises E422. The scale name is
+    lower-cased, so " NPS " and "nps" are one scale.
+    """
+    fields = received.fields
+
+    def optional(name: str) -> str | None:
+        return fields.get(name, "").strip() or None
+
+    text_column = fields.get("text_column", "").strip()
+    if not text_column:
+        received.path.unlink(missing_ok=True)
+        raise ApiError(
+            "E422_validation_failed",
+            "The form field 'text_column' (the column of comments) is required.",
+            errors=[{"loc": ["body", "text_column"], "msg": "Field required", "type": "missing"}],
+        )
+    scale = optional("score_scale")
+    return BatchForm(
+        text_column=text_column,
+        score_column=optional("score_column"),
+        score_scale=scale.lower() if scale else None,
+        date_column=optional("date_column"),
+        metadata_columns=split_columns(fields.get("metadata_columns")),
+        name=optional("name"),
+    )
+
+
 # --- checking the file -----------------------------------------------------------------------
 
 

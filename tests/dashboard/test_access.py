@@ -89,3 +89,60 @@ def test_open_mode_needs_no_sign_in(tmp_path: Path) -> None:
         assert page.cookies.get("vicx_lang") == "en"
     finally:
         server.stop()
+
+
+def test_the_upload_form_means_the_same_from_the_dashboard_and_the_api(
+    dashboard: Service, api: httpx.Client
+) -> None:
+    # One parser reads both forms: padded names and an upper-case scale are accepted the same.
+    form = {
+        "text_column": " comment ",
+        "score_column": "nps ",
+        "score_scale": " NPS ",
+        "date_column": " date",
+        "metadata_columns": " branch, ",
+        "name": "  tháng 10  ",
+    }
+    cookies = {"vicx_key": dashboard.api_key or ""}
+    created = []
+    for post in (
+        lambda files: httpx.post(
+            f"{dashboard.base_url}/batches", cookies=cookies, files=files, data=form
+        ),
+        lambda files: api.post("/v1/batches", files=files, data=form),
+    ):
+        before = {b["id"] for b in api.get("/v1/batches").json()["batches"]}
+        with REVIEWS.open("rb") as handle:
+            response = post({"file": ("reviews.csv", handle, "text/csv")})
+        assert response.status_code in (202, 303), response.text
+        (batch_id,) = {b["id"] for b in api.get("/v1/batches").json()["batches"]} - before
+        created.append(api.get(f"/v1/batches/{batch_id}").json())
+    fields = ("name", "text_column", "score_column", "score_scale", "date_column")
+    from_dashboard, from_api = ({f: b[f] for f in fields} for b in created)
+    assert (
+        from_dashboard
+        == from_api
+        == {
+            "name": "tháng 10",
+            "text_column": "comment",
+            "score_column": "nps",
+            "score_scale": "nps",
+            "date_column": "date",
+        }
+    )
+    assert created[0]["metadata_columns"] == created[1]["metadata_columns"] == ["branch"]
+
+
+def test_a_dashboard_upload_without_text_column_leaves_no_file(dashboard: Service) -> None:
+    uploads = dashboard.data_dir / "uploads"
+    before = set(uploads.iterdir())
+    with REVIEWS.open("rb") as handle:
+        response = httpx.post(
+            f"{dashboard.base_url}/batches",
+            cookies={"vicx_key": dashboard.api_key or ""},
+            files={"file": ("reviews.csv", handle, "text/csv")},
+            data={"score_column": "nps"},
+        )
+    assert response.status_code == 422
+    assert "text_column" in response.text
+    assert set(uploads.iterdir()) == before

@@ -17,11 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.service import batches as ops
 from api.service.deps import PrincipalDep, SettingsDep
-from api.service.errors import ApiError
 from api.service.rollups import breakdown, column_values
 from api.service.schemas import error_responses
 from api.service.schemas_batches import BatchList, BatchPublic, CommentPage
-from api.service.uploads import receive_upload, split_columns
+from api.service.uploads import batch_form, receive_upload
 
 router = APIRouter(tags=["batches"])
 #: Largest offset a client may ask for: SQLite and PostgreSQL integers overflow beyond 64 bits
@@ -105,15 +104,7 @@ async def create_batch(
         destination,
         settings.max_upload_bytes,
     )
-    fields = received.fields
-    text_column = fields.get("text_column", "").strip()
-    if not text_column:
-        destination.unlink(missing_ok=True)
-        raise ApiError(
-            "E422_validation_failed",
-            "The form field 'text_column' (the column of comments) is required.",
-            errors=[{"loc": ["body", "text_column"], "msg": "Field required", "type": "missing"}],
-        )
+    form = batch_form(received)
 
     def create() -> BatchPublic:
         with request.app.state.sessions() as session:
@@ -124,12 +115,7 @@ async def create_batch(
                 batch_id=batch_id,
                 upload=received.path,
                 filename=received.filename,
-                text_column=text_column,
-                score_column=fields.get("score_column", "").strip() or None,
-                score_scale=fields.get("score_scale", "").strip().lower() or None,
-                date_column=fields.get("date_column", "").strip() or None,
-                metadata_columns=split_columns(fields.get("metadata_columns")),
-                name=fields.get("name"),
+                form=form,
             )
             return ops.batch_public(batch)
 
