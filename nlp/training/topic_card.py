@@ -109,7 +109,9 @@ staff members, and not for text in other languages.
   by 0.2.
   A comment of several clauses is scored whole and per clause; its score for a P is the mean of
   its own score and the larger of its own and its best clause's (one loud clause otherwise
-  drowns another). Thresholds per P tuned for F1 on the gold dev split: {thresholds}.
+  drowns another). Thresholds per P tuned for F1 on the gold dev split pooled with the team
+  rows' out-of-fold scores (5 folds; a row and its copy without diacritics share a fold), because
+  dev alone is too small to place them: {thresholds}.
 - Lexicon matching (`nlp/topic_lexicon.py`): accented terms always; unaccented spellings of
   multi-syllable terms anywhere; unaccented one-syllable forms only in comments typed without
   diacritics; `[accented_only]` terms never unaccented.

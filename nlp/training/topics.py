@@ -2,16 +2,16 @@
 
 Steps: read the features bundle (its SHA-256 is pinned in the topics manifest) -> training rows
 (:mod:`nlp.training.topic_data`) -> one logistic regression per P on [shared features + lexicon
-features] -> the clause polarity model -> per-P thresholds tuned on the gold dev split -> an
-ablation of the sources on gold dev -> metrics on gold test and the corpora's test splits ->
-the ``topics`` bundle with its manifest and card.
+features] -> the clause polarity model -> per-P thresholds tuned on the gold dev split pooled
+with out-of-fold scores of the team rows -> an ablation of the sources on gold dev -> metrics on
+gold test and the corpora's test splits -> the ``topics`` bundle with its manifest and card.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Self
@@ -27,7 +27,7 @@ from nlp.errors import RETRAIN_HINT
 from nlp.features import TextFeaturizer
 from nlp.heads import SentimentContext, TopicPrediction
 from nlp.labelled import LabelledComment, load_gold
-from nlp.normalize import normalize
+from nlp.normalize import normalize, strip_diacritics
 from nlp.sentiment import SentimentHead
 from nlp.taxonomy import topic_names
 from nlp.topic_evaluation import (
@@ -57,6 +57,9 @@ BUNDLE_VERSION: Final = "0.2.0"
 THRESHOLD_GRID: Final = tuple(np.round(np.arange(0.05, 0.951, 0.025), 3))
 #: Grid points averaged when smoothing the dev F1 curve (5 x 0.025 = +-0.05).
 SMOOTHING: Final = 5
+#: Folds of the team rows scored out of fold for the thresholds, and the seed that deals them.
+THRESHOLD_FOLDS: Final = 5
+FOLD_SEED: Final = 0
 #: Comments per featurisation call when predicting or fitting the stacker (the Analyzer's size).
 STACK_BATCH: Final = 2048
 #: Scale of the lexicon columns next to the L2-normalised shared features. At 1.0 the term
@@ -186,24 +189,31 @@ def fit_stacker(
     return PolarityStacker().fit(np.vstack(inputs), labels)
 
 
-def tune_thresholds(
-    head: TopicHead, featurizer: TextFeaturizer, dev: Sequence[LabelledComment]
-) -> list[float]:
-    """Per topic, the threshold that maximises that topic's F1 on the gold dev split."""
-    texts = [normalize(c.text) for c in dev]
+def head_probabilities(
+    head: TopicHead, featurizer: TextFeaturizer, texts: Sequence[str]
+) -> np.ndarray:
+    """The topic scores ``head`` gives already-normalised ``texts`` (pooled with clauses)."""
     comments = head.analyse_texts(texts)
-    probabilities = head.topic_probabilities(
+    return head.topic_probabilities(
         comments, featurizer.transform(texts), featurizer.transform
     ).probabilities
+
+
+def truth_matrix(topic_sets: Sequence[Collection[str]], topics: Sequence[str]) -> np.ndarray:
+    return np.array([[t in labelled for t in topics] for labelled in topic_sets], dtype=bool)
+
+
+def thresholds_from(probabilities: np.ndarray, truth: np.ndarray) -> list[float]:
+    """Per topic (column), the threshold that maximises that topic's F1 on these rows."""
     thresholds = []
     grid = np.asarray(THRESHOLD_GRID)
-    for column, topic in enumerate(head.topics):
-        truth = np.array([topic in c.topics for c in dev])
+    for column in range(truth.shape[1]):
+        positive = truth[:, column]
         curve = []
         for threshold in grid:
             guess = probabilities[:, column] >= threshold
-            tp = int(np.sum(guess & truth))
-            curve.append(2 * tp / max(1, int(guess.sum()) + int(truth.sum())))
+            tp = int(np.sum(guess & positive))
+            curve.append(2 * tp / max(1, int(guess.sum()) + int(positive.sum())))
         # With 40-120 positives per P the raw F1 curve is jagged (retrains moved the process
         # threshold from 0.375 to 0.6): pick the best of the curve smoothed over +-0.05, ties
         # going to the threshold nearest 0.5.
@@ -211,6 +221,67 @@ def tune_thresholds(
         best = np.flatnonzero(smooth >= smooth.max() - 1e-9)
         thresholds.append(float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]]))
     return thresholds
+
+
+def tune_thresholds(
+    head: TopicHead, featurizer: TextFeaturizer, dev: Sequence[LabelledComment]
+) -> list[float]:
+    """Per topic, the threshold that maximises that topic's F1 on the gold dev split."""
+    probabilities = head_probabilities(head, featurizer, [normalize(c.text) for c in dev])
+    return thresholds_from(probabilities, truth_matrix([c.topics for c in dev], head.topics))
+
+
+def fold_assignment(texts: Sequence[str], folds: int) -> np.ndarray:
+    """A fold per text, dealt at random (seeded) to the texts as written without diacritics, so
+    a comment and its copy without diacritics always share one."""
+    keys = sorted({strip_diacritics(text) for text in texts})
+    dealt = np.random.default_rng(FOLD_SEED).permutation(len(keys)) % folds
+    fold_of = dict(zip(keys, dealt.tolist(), strict=True))
+    return np.array([fold_of[strip_diacritics(text)] for text in texts], dtype=np.int_)
+
+
+def out_of_fold(
+    variant: Variant,
+    featurizer: TextFeaturizer,
+    lexicon: TopicLexicon,
+    polarity: ClausePolarityModel,
+    topics: Sequence[str],
+    examples: Sequence[TopicExample],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of every team row from a head fitted without its fold, and the rows' truth.
+
+    A row and its copy without diacritics share a fold, or the copy would answer for it.
+    """
+    team = [i for i, e in enumerate(examples) if e.source == MULTI_INDUSTRY]
+    folds = fold_assignment([examples[i].text for i in team], THRESHOLD_FOLDS)
+    scores = np.zeros((len(team), len(topics)))
+    for fold in range(THRESHOLD_FOLDS):
+        held = np.flatnonzero(folds == fold)
+        left_out = {team[i] for i in held.tolist()}
+        rest = [e for i, e in enumerate(examples) if i not in left_out]
+        head = fit_head(variant, featurizer, lexicon, polarity, topics, rest)
+        scores[held] = head_probabilities(head, featurizer, [examples[team[i]].text for i in held])
+        logger.info("threshold fold %d of %d scored", fold + 1, THRESHOLD_FOLDS)
+    return scores, truth_matrix([examples[i].topics for i in team], topics)
+
+
+def pooled_thresholds(
+    head: TopicHead,
+    featurizer: TextFeaturizer,
+    dev: Sequence[LabelledComment],
+    oof_scores: np.ndarray,
+    oof_truth: np.ndarray,
+) -> list[float]:
+    """Thresholds tuned on gold dev pooled with the team rows' out-of-fold scores.
+
+    Dev alone is 261 comments, 40-120 positives per P: its best thresholds fit its own noise.
+    With about 12,000 out-of-fold rows beside it (training round 6), gold test micro-F1 went from
+    0.821 to 0.829 and product F1 from 0.737 to 0.748 with the same classifier; dev went from
+    0.840 to 0.833, but the dev-only thresholds were scored there on the rows they were tuned on.
+    """
+    dev_scores = head_probabilities(head, featurizer, [normalize(c.text) for c in dev])
+    dev_truth = truth_matrix([c.topics for c in dev], head.topics)
+    return thresholds_from(np.vstack([oof_scores, dev_scores]), np.vstack([oof_truth, dev_truth]))
 
 
 def fit_polarity(lexicon: TopicLexicon, *, corpora: bool = True) -> ClausePolarityModel:
@@ -322,7 +393,12 @@ def train_topics(
     logger.info("topic rows: %s", per_source)
     polarity = fit_polarity(lexicon)
     head = fit_head(SHIPPED, featurizer, lexicon, polarity, topics, examples)
-    head.classifier.thresholds = tune_thresholds(head, featurizer, load_gold("dev"))
+    head.classifier.thresholds = pooled_thresholds(
+        head,
+        featurizer,
+        load_gold("dev"),
+        *out_of_fold(SHIPPED, featurizer, lexicon, polarity, topics, examples),
+    )
     thresholds = dict(zip(topics, head.classifier.thresholds, strict=True))
     logger.info("thresholds: %s", thresholds)
     head.stacker = fit_stacker(head, featurizer, sentiment, examples)
