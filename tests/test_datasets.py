@@ -21,14 +21,22 @@ SHARED_FRAME = 0.6
 MIN_WORDS_FOR_FRAME = 5
 
 
+class _Rows(list[LabelledComment]):
+    """A list whose repr is its size: pytest prints a failing test's arguments, and training-data
+    writers run these tests without reading the gold texts."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} labelled comments>"
+
+
 @pytest.fixture(scope="module")
 def gold() -> list[LabelledComment]:
-    return load_gold()
+    return _Rows(load_gold())
 
 
 @pytest.fixture(scope="module")
 def training() -> list[LabelledComment]:
-    return load_training_set()
+    return _Rows(load_training_set())
 
 
 def _shares(counter: Counter[str], key: str, total: int) -> float:
