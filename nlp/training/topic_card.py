@@ -48,6 +48,17 @@ def polarity_table(report: TopicTrainReport) -> str:
     return markdown_table(["polarity (gold dev)", "pair micro-F1", "polarity acc"], rows)
 
 
+def threshold_table(report: TopicTrainReport) -> str:
+    rows = [
+        (name, f"{m.micro_f1:.3f}", f"{m.lowest_f1:.3f}", f"{m.pair_micro_f1:.3f}")
+        for name, m in report.threshold_comparison
+    ]
+    split = report.threshold_comparison[0][1].benchmark if report.threshold_comparison else ""
+    return markdown_table(
+        [f"thresholds tuned on ({split})", "micro-F1", "lowest P", "pair F1"], rows
+    )
+
+
 def _targets(report: TopicTrainReport) -> str:
     by_name = {m.benchmark: m for m in report.metrics}
     overall = next((m for m in report.metrics if m.benchmark.startswith("gold:")), None)
@@ -150,6 +161,9 @@ Most of these corpora are licensed for research only: clear the terms before com
 "polarity acc" is over the Ps that truth and prediction both hold. The whole comment's sentiment
 is a strong prior (most comments hold one feeling); the clause opinions move it when a comment
 holds two ("ngon nhưng đắt").
+
+## Thresholds: dev alone or pooled with out-of-fold team rows
+{threshold_table(report)}
 
 ## Metrics (`vicx train topics`; gold = the team's multi-industry set; corpora = mapped test splits)
 {topic_markdown_table(report.metrics, topics)}
