@@ -34,10 +34,11 @@ def train_topics(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
 ) -> None:
     """Fit the 7P topic head, its clause polarity model and the polarity stacker (against the
-    features and sentiment bundles in --model-dir); tune thresholds on gold dev."""
+    features and sentiment bundles in --model-dir); tune thresholds on gold dev pooled with
+    out-of-fold scores of the team rows."""
     from nlp.taxonomy import topic_names
     from nlp.topic_evaluation import topic_markdown_table
-    from nlp.training.topic_card import ablation_table, polarity_table
+    from nlp.training.topic_card import ablation_table, polarity_table, threshold_table
     from nlp.training.topics import train_topics as train
 
     configure_logging(verbose)
@@ -51,6 +52,8 @@ def train_topics(
     if report.polarity_ablation:
         typer.echo(polarity_table(report))
         typer.echo("")
+    typer.echo(threshold_table(report))
+    typer.echo("")
     typer.echo(topic_markdown_table(report.metrics, topic_names()))
     typer.echo(f"saved the topics bundle to {output / 'topics'}", err=True)
 
