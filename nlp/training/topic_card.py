@@ -54,9 +54,8 @@ def threshold_table(report: TopicTrainReport) -> str:
         for name, m in report.threshold_comparison
     ]
     split = report.threshold_comparison[0][1].benchmark if report.threshold_comparison else ""
-    return markdown_table(
-        [f"thresholds tuned on ({split})", "micro-F1", "lowest P", "pair F1"], rows
-    )
+    headers = ["thresholds tuned on", f"micro-F1 ({split})", "lowest P F1", "pair micro-F1"]
+    return markdown_table(headers, rows)
 
 
 def _targets(report: TopicTrainReport) -> str:

@@ -53,7 +53,7 @@ from nlp.training.topic_data import (
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_VERSION: Final = "0.2.0"
+BUNDLE_VERSION: Final = "0.3.0"
 THRESHOLD_GRID: Final = tuple(np.round(np.arange(0.05, 0.951, 0.025), 3))
 #: Grid points averaged when smoothing the dev F1 curve (5 x 0.025 = +-0.05).
 SMOOTHING: Final = 5
