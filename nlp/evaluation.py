@@ -18,7 +18,7 @@ from nlp import markdown
 from nlp.corpora import corpus_splits, load_corpus
 from nlp.labelled import LabelledComment, load_gold
 from nlp.normalize import normalize, strip_diacritics
-from nlp.result import SENTIMENTS
+from nlp.result import EMPTY_TEXT_SENTIMENT, SENTIMENTS
 from nlp.training.sentiment_data import (
     SENTIMENT_CORPORA,
     SOURCE_WEIGHTS,
@@ -64,7 +64,12 @@ def score(benchmark: str, truth: Sequence[str], predicted: Sequence[str]) -> Sen
 
 
 def _predict(probabilities: ProbabilityFn, texts: Sequence[str]) -> list[str]:
-    return [SENTIMENTS[i] for i in np.argmax(probabilities(texts), axis=1)]
+    """Labels of already-normalised texts. A text that normalises to nothing ("😐") is neutral,
+    as :meth:`nlp.Analyzer.analyze` answers it, so the scores are those of what users get."""
+    labels = [SENTIMENTS[i] for i in np.argmax(probabilities(texts), axis=1)]
+    return [
+        label if text else EMPTY_TEXT_SENTIMENT for text, label in zip(texts, labels, strict=True)
+    ]
 
 
 def corpus_benchmark(name: str, split: str, probabilities: ProbabilityFn) -> SentimentMetrics:

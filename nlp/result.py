@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 SENTIMENTS: Final = ("positive", "neutral", "negative")
+#: The sentiment of a cell with no analysable text (empty, emoji only, not text).
+EMPTY_TEXT_SENTIMENT: Final = "neutral"
 
 #: Flags explain why a row carries default values, or model output for only part of its text.
 FLAG_EMPTY_TEXT: Final = "empty_text"
@@ -43,8 +45,8 @@ class Result:
     def empty(cls, flag: str, model_version: dict[str, str]) -> Result:
         """The row written for a cell that holds no analysable text: neutral, nothing detected."""
         return cls(
-            sentiment="neutral",
-            sentiment_scores={"positive": 0.0, "neutral": 1.0, "negative": 0.0},
+            sentiment=EMPTY_TEXT_SENTIMENT,
+            sentiment_scores={s: float(s == EMPTY_TEXT_SENTIMENT) for s in SENTIMENTS},
             model_version=dict(model_version),
             flags=[flag],
         )
