@@ -88,3 +88,54 @@ def evaluate_topics(
             json.dumps([m.as_dict() for m in metrics], ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
+
+
+@app.command("evaluate-agreement")
+def evaluate_agreement(
+    model_dir: ModelDir = None,
+    annotations: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotations",
+            help="The second annotator's labels of the gold test split "
+            "(default: data/gold/second_annotator/test.jsonl).",
+        ),
+    ] = None,
+) -> None:
+    """How far a second annotator agrees with the gold labels, and the model with each.
+
+    Example: vicx evaluate-agreement
+    """
+    from nlp.agreement import (
+        agreement,
+        agreement_table,
+        aligned,
+        as_annotation,
+        model_annotations,
+        read_annotations,
+        second_annotator_path,
+    )
+    from nlp.analyzer import Analyzer
+    from nlp.errors import ModelNotFoundError
+    from nlp.labelled import load_gold
+    from nlp.taxonomy import topic_names
+
+    try:
+        pairs = aligned(load_gold("test"), read_annotations(annotations or second_annotator_path()))
+        analyzer = Analyzer.load(model_dir)
+        if analyzer.topics is None:
+            raise ModelNotFoundError(
+                "No topics bundle is installed; train one with `vicx train topics`."
+            )
+    except VicxError as error:
+        fail(error)
+    first = [as_annotation(comment) for comment, _ in pairs]
+    second = [annotation for _, annotation in pairs]
+    model = model_annotations(analyzer, [comment for comment, _ in pairs])
+    topics = topic_names()
+    rows = [
+        agreement("annotator B against the gold labels (A)", first, second, topics),
+        agreement("model against A", first, model, topics),
+        agreement("model against B", second, model, topics),
+    ]
+    typer.echo(agreement_table(rows))

@@ -51,15 +51,8 @@ def _fail(path: Path, line: int, problem: str) -> GoldSetError:
     return GoldSetError(f"{path.name}, line {line}: {problem}", path=str(path), line=line)
 
 
-def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledComment:
-    if not isinstance(row, dict):
-        raise _fail(path, line, "not a JSON object")
-    for key in ("id", "text", "sentiment", "topics", "nps", "industry", "style"):
-        if key not in row:
-            raise _fail(path, line, f"missing field {key!r}")
-    text = row["text"]
-    if not isinstance(text, str) or not text.strip():
-        raise _fail(path, line, "empty text")
+def check_labels(row: dict[str, Any], path: Path, line: int) -> dict[str, str]:
+    """The row's ``sentiment`` and ``topics`` ({topic: polarity}) checked; returns the topics."""
     if row["sentiment"] not in SENTIMENTS:
         raise _fail(path, line, f"sentiment {row['sentiment']!r} not in {SENTIMENTS}")
     topics = row["topics"]
@@ -70,6 +63,19 @@ def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledC
             raise _fail(path, line, f"unknown topic {topic!r}; valid: {TOPICS}")
         if polarity not in SENTIMENTS:
             raise _fail(path, line, f"polarity {polarity!r} of {topic} not in {SENTIMENTS}")
+    return dict(topics)
+
+
+def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledComment:
+    if not isinstance(row, dict):
+        raise _fail(path, line, "not a JSON object")
+    for key in ("id", "text", "sentiment", "topics", "nps", "industry", "style"):
+        if key not in row:
+            raise _fail(path, line, f"missing field {key!r}")
+    text = row["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise _fail(path, line, "empty text")
+    topics = check_labels(row, path, line)
     nps = row["nps"]
     if not isinstance(nps, int) or isinstance(nps, bool) or not 0 <= nps <= 10:
         raise _fail(path, line, f"nps {nps!r} is not an integer 0-10")
@@ -82,7 +88,7 @@ def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledC
         id=str(row["id"]),
         text=text,
         sentiment=row["sentiment"],
-        topics=dict(topics),
+        topics=topics,
         nps=nps,
         industry=str(row["industry"]),
         style=row["style"],
