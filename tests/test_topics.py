@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from nlp.aspect_mapping import NO_TOPIC, UNRESOLVED, load_mapping, map_record
 from nlp.clauses import clause_spans, is_unaccented, load_clause_lexicon, polarity_cues
 from nlp.corpora import Aspect, CorpusRecord
 from nlp.errors import DataError
+from nlp.features import TextFeaturizer
 from nlp.heads import SentimentContext
 from nlp.labelled import TOPICS
 from nlp.normalize import normalize, strip_diacritics
@@ -363,3 +365,40 @@ def test_a_retrained_card_keeps_the_sections_other_commands_measured() -> None:
     )
     assert kept_sections(previous) == "## VLSP2018 literature comparison\n| a | 1 |\n\n"
     assert kept_sections("# t\n\n## Limits\n") == ""
+
+
+def test_out_of_fold_never_scores_a_row_with_a_head_that_saw_it_or_its_twin() -> None:
+    from nlp.topics import TopicScores
+    from nlp.training.topic_data import MULTI_INDUSTRY, TopicExample
+    from nlp.training.topics import THRESHOLD_FOLDS, out_of_fold
+
+    texts = [f"nhân viên lần {i} phục vụ chậm" for i in range(30)]
+    examples = [TopicExample(t, {"process": "negative"}, 3.0, MULTI_INDUSTRY) for t in texts]
+    examples += [TopicExample(strip_diacritics(t), {}, 3.0, MULTI_INDUSTRY) for t in texts]
+    examples.append(TopicExample("áo đẹp", {"product": "positive"}, 0.1, "uit_visfd"))
+
+    class Memorised:
+        """Scores 1 for a text it was fitted on (or its twin), else 0."""
+
+        def __init__(self, rows: Sequence[TopicExample]) -> None:
+            self.seen = {strip_diacritics(e.text) for e in rows}
+
+        def analyse_texts(self, batch: Sequence[str]) -> list[str]:
+            return list(batch)
+
+        def topic_probabilities(self, batch: Sequence[str], *_: object) -> TopicScores:
+            seen = [float(strip_diacritics(t) in self.seen) for t in batch]
+            return TopicScores(np.array([[s, s] for s in seen]))
+
+    fitted: list[Memorised] = []
+
+    def fit(rows: Sequence[TopicExample]) -> Memorised:
+        assert any(e.source == "uit_visfd" for e in rows)  # corpora rows are never held out
+        fitted.append(Memorised(rows))
+        return fitted[-1]
+
+    featurizer = TextFeaturizer().fit(texts)
+    scores, truth = out_of_fold(fit, featurizer, ("process", "product"), examples)  # type: ignore[arg-type]
+    assert len(fitted) == THRESHOLD_FOLDS
+    assert scores.shape == (60, 2) and not scores.any()  # no head had seen the row it scored
+    assert truth[:30, 0].all() and not truth[30:].any()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Self
@@ -243,14 +243,12 @@ def fold_assignment(texts: Sequence[str], folds: int) -> np.ndarray:
 
 
 def out_of_fold(
-    variant: Variant,
+    fit: Callable[[Sequence[TopicExample]], TopicHead],
     featurizer: TextFeaturizer,
-    lexicon: TopicLexicon,
-    polarity: ClausePolarityModel,
     topics: Sequence[str],
     examples: Sequence[TopicExample],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of every team row from a head fitted without its fold, and the rows' truth.
+    """Scores of every team row from a head ``fit`` without its fold, and the rows' truth.
 
     A row and its copy without diacritics share a fold, or the copy would answer for it.
     """
@@ -261,7 +259,7 @@ def out_of_fold(
         held = np.flatnonzero(folds == fold)
         left_out = {team[i] for i in held.tolist()}
         rest = [e for i, e in enumerate(examples) if i not in left_out]
-        head = fit_head(variant, featurizer, lexicon, polarity, topics, rest)
+        head = fit(rest)
         scores[held] = head_probabilities(head, featurizer, [examples[team[i]].text for i in held])
         logger.info("threshold fold %d of %d scored", fold + 1, THRESHOLD_FOLDS)
     return scores, truth_matrix([examples[i].topics for i in team], topics)
@@ -414,7 +412,12 @@ def train_topics(
     polarity = fit_polarity(lexicon)
     head = fit_head(SHIPPED, featurizer, lexicon, polarity, topics, examples)
     dev = load_gold("dev")
-    oof = out_of_fold(SHIPPED, featurizer, lexicon, polarity, topics, examples)
+    oof = out_of_fold(
+        lambda rows: fit_head(SHIPPED, featurizer, lexicon, polarity, topics, rows),
+        featurizer,
+        topics,
+        examples,
+    )
     head.classifier.thresholds = pooled_thresholds(head, featurizer, dev, *oof)
     thresholds = dict(zip(topics, head.classifier.thresholds, strict=True))
     logger.info("thresholds: %s", thresholds)
