@@ -275,8 +275,9 @@ def pooled_thresholds(
     """Thresholds tuned on gold dev pooled with the team rows' out-of-fold scores.
 
     Dev alone is 261 comments, 40-120 positives per P: its best thresholds fit its own noise.
-    About 12,000 out-of-fold rows beside it steady them; the card compares the two on the
-    evaluation split (:func:`compare_thresholds`).
+    The out-of-fold rows beside it (15,600 at training round 7: the team rows and their copies
+    without diacritics) steady them; the card compares the two on the evaluation split
+    (:func:`compare_thresholds`).
     """
     dev_scores = head_probabilities(head, featurizer, [normalize(c.text) for c in dev])
     dev_truth = truth_matrix([c.topics for c in dev], head.topics)
