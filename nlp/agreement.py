@@ -18,8 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from nlp.errors import GoldSetError
 from nlp.heads import TopicPrediction
-from nlp.jsonl import JsonLineError, json_objects
-from nlp.labelled import LabelledComment, check_labels, gold_dir
+from nlp.labelled import LabelledComment, check_labels, gold_dir, json_rows, require_fields
 from nlp.markdown import markdown_table
 from nlp.topic_evaluation import TopicMetrics, score_topics
 
@@ -57,15 +56,8 @@ def read_annotations(path: Path) -> list[Annotation]:
     if not path.is_file():
         raise GoldSetError(f"No second annotation at {path}.", path=str(path))
     annotations: list[Annotation] = []
-    with path.open(encoding="utf-8") as handle:
-        try:
-            rows = list(json_objects(handle))
-        except JsonLineError as exc:
-            raise GoldSetError(f"{path.name}, line {exc.line}: {exc.reason}") from exc
-    for line, row in rows:
-        missing = [key for key in ("id", "sentiment", "topics") if key not in row]
-        if missing:
-            raise GoldSetError(f"{path.name}, line {line}: missing field {missing[0]!r}")
+    for line, value in json_rows(path):
+        row = require_fields(value, ("id", "sentiment", "topics"), path, line)
         topics = check_labels(row, path, line)
         annotations.append(Annotation(str(row["id"]), row["sentiment"], topics))
     return annotations

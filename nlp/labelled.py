@@ -6,7 +6,7 @@ file and line instead of skewing a metric.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -66,12 +66,29 @@ def check_labels(row: dict[str, Any], path: Path, line: int) -> dict[str, str]:
     return dict(topics)
 
 
-def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledComment:
+def require_fields(row: Any, fields: Sequence[str], path: Path, line: int) -> dict[str, Any]:
+    """``row`` as a JSON object holding every one of ``fields`` (E302 naming the first missing)."""
     if not isinstance(row, dict):
         raise _fail(path, line, "not a JSON object")
-    for key in ("id", "text", "sentiment", "topics", "nps", "industry", "style"):
+    for key in fields:
         if key not in row:
             raise _fail(path, line, f"missing field {key!r}")
+    return row
+
+
+def json_rows(path: Path) -> list[tuple[int, Any]]:
+    """The JSON values of a labelled JSONL file with their line numbers (E302 on bad JSON)."""
+    with path.open(encoding="utf-8") as handle:
+        try:
+            return list(json_objects(handle))
+        except JsonLineError as exc:
+            raise _fail(path, exc.line, exc.reason) from exc
+
+
+def _parse(row: Any, path: Path, line: int, *, require_split: bool) -> LabelledComment:
+    row = require_fields(
+        row, ("id", "text", "sentiment", "topics", "nps", "industry", "style"), path, line
+    )
     text = row["text"]
     if not isinstance(text, str) or not text.strip():
         raise _fail(path, line, "empty text")
@@ -103,12 +120,7 @@ def read_labelled(paths: Iterable[Path], *, require_split: bool = False) -> list
     comments: list[LabelledComment] = []
     seen: dict[str, str] = {}
     for path in sorted(paths):
-        with path.open(encoding="utf-8") as handle:
-            try:
-                rows = list(json_objects(handle))
-            except JsonLineError as exc:
-                raise _fail(path, exc.line, exc.reason) from exc
-        for line_number, row in rows:
+        for line_number, row in json_rows(path):
             comment = _parse(row, path, line_number, require_split=require_split)
             if comment.id in seen:
                 raise _fail(
