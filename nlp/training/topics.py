@@ -266,11 +266,7 @@ def out_of_fold(
 
 
 def pooled_thresholds(
-    head: TopicHead,
-    featurizer: TextFeaturizer,
-    dev: Sequence[LabelledComment],
-    oof_scores: np.ndarray,
-    oof_truth: np.ndarray,
+    oof_scores: np.ndarray, oof_truth: np.ndarray, dev_scores: np.ndarray, dev_truth: np.ndarray
 ) -> list[float]:
     """Thresholds tuned on gold dev pooled with the team rows' out-of-fold scores.
 
@@ -279,8 +275,6 @@ def pooled_thresholds(
     without diacritics) steady them; the card compares the two on the evaluation split
     (:func:`compare_thresholds`).
     """
-    dev_scores = head_probabilities(head, featurizer, [normalize(c.text) for c in dev])
-    dev_truth = truth_matrix([c.topics for c in dev], head.topics)
     return thresholds_from(np.vstack([oof_scores, dev_scores]), np.vstack([oof_truth, dev_truth]))
 
 
@@ -288,19 +282,19 @@ def compare_thresholds(
     head: TopicHead,
     featurizer: TextFeaturizer,
     sentiment: SentimentHead,
-    dev: Sequence[LabelledComment],
+    dev_only: Sequence[float],
     split: str,
     shipped: TopicMetrics,
 ) -> list[tuple[str, TopicMetrics]]:
-    """The head on gold ``split`` with thresholds from dev alone, and as shipped (pooled)."""
+    """The head on gold ``split`` with the ``dev_only`` thresholds, and as shipped (pooled)."""
     pooled = head.classifier.thresholds
-    head.classifier.thresholds = tune_thresholds(head, featurizer, dev)
+    head.classifier.thresholds = list(dev_only)
     try:
         predict = head_predict(head, featurizer, sentiment)
-        dev_only = gold_topic_benchmarks(predict, split, head.topics, load_gold(split))[0]
+        scored = gold_topic_benchmarks(predict, split, head.topics, load_gold(split))[0]
     finally:
         head.classifier.thresholds = pooled
-    return [("gold dev alone", dev_only), ("gold dev + out-of-fold team rows (shipped)", shipped)]
+    return [("gold dev alone", scored), ("gold dev + out-of-fold team rows (shipped)", shipped)]
 
 
 def fit_polarity(lexicon: TopicLexicon, *, corpora: bool = True) -> ClausePolarityModel:
@@ -419,7 +413,11 @@ def train_topics(
         topics,
         examples,
     )
-    head.classifier.thresholds = pooled_thresholds(head, featurizer, dev, *oof)
+    # Dev is scored once: for the pooled thresholds and for the dev-only ones they are compared
+    # with.
+    dev_scores = head_probabilities(head, featurizer, [normalize(c.text) for c in dev])
+    dev_truth = truth_matrix([c.topics for c in dev], topics)
+    head.classifier.thresholds = pooled_thresholds(*oof, dev_scores, dev_truth)
     thresholds = dict(zip(topics, head.classifier.thresholds, strict=True))
     logger.info("thresholds: %s", thresholds)
     head.stacker = fit_stacker(head, featurizer, sentiment, examples)
@@ -427,7 +425,12 @@ def train_topics(
     metrics = evaluate_topics(head_predict(head, featurizer, sentiment), evaluate_split, topics)
     report = TopicTrainReport(output, per_source, thresholds, ablation_rows, metrics)
     report.threshold_comparison = compare_thresholds(
-        head, featurizer, sentiment, dev, evaluate_split, metrics[0]
+        head,
+        featurizer,
+        sentiment,
+        thresholds_from(dev_scores, dev_truth),
+        evaluate_split,
+        metrics[0],
     )
     if ablation:
         report.polarity_ablation = polarity_ablation(head, featurizer, sentiment)
