@@ -44,7 +44,7 @@ from nlp.training.sentiment_data import with_unaccented_copies
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_VERSION: Final = "0.3.0"
+BUNDLE_VERSION: Final = "0.4.0"
 MULTI_INDUSTRY: Final = "multi_industry"
 #: Per-row weight of each source, chosen on the dev splits. The team's set is the only one with
 #: NPS scores and survey language, so each row counts four times; uit_visfd carries the cleanest

@@ -31,7 +31,7 @@ from nlp.training.sentiment_data import (
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_VERSION: Final = "0.3.0"
+BUNDLE_VERSION: Final = "0.4.0"
 #: Candidate log-odds shifts for the neutral class, chosen by macro-F1 on the gold dev split.
 NEUTRAL_BIAS_GRID: Final = tuple(np.round(np.arange(-0.5, 2.01, 0.25), 2))
 

@@ -53,7 +53,7 @@ from nlp.training.topic_data import (
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_VERSION: Final = "0.3.0"
+BUNDLE_VERSION: Final = "0.4.0"
 THRESHOLD_GRID: Final = tuple(np.round(np.arange(0.05, 0.951, 0.025), 3))
 #: Grid points averaged when smoothing the dev F1 curve (5 x 0.025 = +-0.05).
 SMOOTHING: Final = 5
@@ -271,7 +271,7 @@ def pooled_thresholds(
     """Thresholds tuned on gold dev pooled with the team rows' out-of-fold scores.
 
     Dev alone is 261 comments, 40-120 positives per P: its best thresholds fit its own noise.
-    The out-of-fold rows beside it (15,600 at training round 7: the team rows and their copies
+    The out-of-fold rows beside it (18,300 at training round 8: the team rows and their copies
     without diacritics) steady them; the card compares the two on the evaluation split
     (:func:`compare_thresholds`).
     """
