@@ -139,3 +139,47 @@ def evaluate_agreement(
         agreement("model against B", second, model, topics),
     ]
     typer.echo(agreement_table(rows))
+
+
+@app.command("audit-labels")
+def audit_labels(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="JSONL file of the flagged rows to review.")
+    ] = Path("flagged-labels.jsonl"),
+    model_dir: ModelDir = None,
+    low: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Flag a labelled P scored below this.")
+    ] = 0.05,
+    high: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Flag an unlabelled P scored above this.")
+    ] = 0.9,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = True,
+) -> None:
+    """List training rows whose topic labels the head's out-of-fold scores contradict.
+
+    A reading list for a reviewer with data/LABELLING.md: most flags are the model's mistakes,
+    so nothing is relabelled automatically. Fits the head five times (a few minutes).
+
+    Example: vicx audit-labels --output flagged.jsonl
+    """
+    from collections import Counter
+
+    from nlp.paths import models_dir
+    from nlp.training.label_audit import audit_training_labels
+
+    configure_logging(verbose)
+    try:
+        flagged = audit_training_labels(model_dir or models_dir(), low=low, high=high)
+    except VicxError as error:
+        fail(error)
+    with output.open("w", encoding="utf-8") as handle:
+        for row in flagged:
+            handle.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
+    counts = Counter(
+        (c.topic, "labelled, scored low" if c.labelled else "unlabelled, scored high")
+        for row in flagged
+        for c in row.contradictions
+    )
+    for (topic, kind), count in sorted(counts.items()):
+        typer.echo(f"{topic:18s} {kind:24s} {count}")
+    typer.echo(f"{len(flagged)} rows flagged; written to {output}")
